@@ -1,0 +1,3 @@
+from kis_replay.cli import main
+
+main()
