@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .fields import FieldType
 
-__all__ = ["TrKind", "TrSpec", "FieldSpec", "get_spec", "known_tr_ids", "register", "parse_table"]
+__all__ = ["FieldSpec", "TrKind", "TrSpec", "get_spec", "known_tr_ids", "parse_table", "register"]
 
 
 class TrKind(enum.Enum):

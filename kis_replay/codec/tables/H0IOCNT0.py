@@ -3,7 +3,8 @@
 From the KIS API page [실시간-014] 지수옵션 실시간체결가.
 
 Field names and order are exactly the page's; the types are ours:
-the page types every field as String. TMVL_VAL (time value) is signed: it goes negative for deep in-the-money options near expiry.
+the page types every field as String. TMVL_VAL (time value) is signed: it goes negative
+for deep in-the-money options near expiry.
 """
 
 from ..spec import TrKind, TrSpec, parse_table, register
