@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from .crypto import FrameCipher
 from .errors import ControlMessageError
 
 __all__ = [
@@ -180,6 +181,23 @@ class ControlReply:
     def key(self) -> str | None:
         return self.output.get("key") if self.output else None
 
+    def cipher(self) -> FrameCipher | None:
+        """The :class:`FrameCipher` of the ack's ``output`` (``None`` when it has none).
+
+        An ack comes off the wire, so a key or iv of the wrong length is a :class:`ControlMessageError`
+        here rather than the ``ValueError`` of the ``FrameCipher`` constructor.
+        """
+        key, iv = self.key, self.iv
+        if key is None and iv is None:
+            return None
+        if key is None or iv is None:
+            raise ControlMessageError(f"{self.tr_id} ack output has no {'key' if key is None else 'iv'}",
+                                      msg_cd="OPSP9999")
+        try:
+            return FrameCipher(key, iv)
+        except ValueError as exc:
+            raise ControlMessageError(f"{self.tr_id} ack output: {exc}", msg_cd="OPSP9999") from None
+
     def to_json(self) -> str:
         """The reply in the live service's key order (KIS's own example)."""
         body: dict[str, Any] = {"rt_cd": self.rt_cd, "msg_cd": self.msg_cd, "msg1": self.msg1}
@@ -206,7 +224,18 @@ def build_reply(
 
 def parse_reply(text: str | bytes) -> ControlReply:
     """Parse a server reply. ``output`` is optional (one real capture had none); ``msg_cd`` is required."""
-    obj = _load_object(text)
+    return _reply_of(_load_object(text))
+
+
+def _text_of(obj: dict[str, Any], key: str) -> str:
+    """A header/body value as text: JSON ``null`` and a missing key are ``""``."""
+    value = obj.get(key)
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def _reply_of(obj: dict[str, Any]) -> ControlReply:
     header, body = obj.get("header"), obj.get("body")
     if not isinstance(header, dict):
         raise ControlMessageError("reply has no header object", msg_cd="OPSP9998")
@@ -219,19 +248,14 @@ def parse_reply(text: str | bytes) -> ControlReply:
     if output is not None and not (
         isinstance(output, dict) and all(isinstance(v, str) for v in output.values())
     ):
-        raise ControlMessageError(f"reply output is not an object of strings: {output!r}", msg_cd="OPSP9999")
-
-    def text_of(obj: dict[str, Any], key: str) -> str:
-        value = obj.get(key, "")
-        return value if isinstance(value, str) else str(value)
-
+        raise ControlMessageError(f"reply output is not an object of strings: {output!r:.60}", msg_cd="OPSP9999")
     return ControlReply(
-        tr_id=text_of(header, "tr_id"),
-        tr_key=text_of(header, "tr_key"),
-        rt_cd=text_of(body, "rt_cd"),
+        tr_id=_text_of(header, "tr_id"),
+        tr_key=_text_of(header, "tr_key"),
+        rt_cd=_text_of(body, "rt_cd"),
         msg_cd=msg_cd,
-        msg1=text_of(body, "msg1"),
-        encrypt=text_of(header, "encrypt") or "N",
+        msg1=_text_of(body, "msg1"),
+        encrypt=_text_of(header, "encrypt") or "N",
         output=output,
     )
 
@@ -266,14 +290,13 @@ def parse_pingpong(text: str | bytes) -> PingPong:
     header = obj.get("header")
     if not isinstance(header, dict) or header.get("tr_id") != "PINGPONG":
         raise ControlMessageError("not a PINGPONG message", msg_cd="OPSP9999")
-    stamp = header.get("datetime", "")
-    return PingPong(stamp if isinstance(stamp, str) else str(stamp))
+    return PingPong(_text_of(header, "datetime"))
 
 
 def parse_message(text: str | bytes) -> ControlReply | PingPong:
-    """A server control message: PINGPONG or a reply."""
+    """A server control message: PINGPONG or a reply (the JSON is read once)."""
     obj = _load_object(text)
     header = obj.get("header")
     if isinstance(header, dict) and header.get("tr_id") == "PINGPONG":
-        return parse_pingpong(text)
-    return parse_reply(text)
+        return PingPong(_text_of(header, "datetime"))
+    return _reply_of(obj)

@@ -53,11 +53,13 @@ class FrameCipher:
         enc = self._cipher().encryptor()
         return base64.b64encode(enc.update(data) + enc.finalize()).decode("ascii")
 
-    def decrypt(self, ciphertext: str) -> str:
-        """base64 ciphertext text → payload text; every failure is a :class:`DecryptionError`."""
+    def decrypt(self, ciphertext: str | bytes) -> str:
+        """base64 ciphertext (text, or the frame's bytes) → payload text; every failure is a
+        :class:`DecryptionError`, because the ciphertext comes off the wire."""
         try:
-            data = base64.b64decode(ciphertext.encode("ascii"), validate=True)
-        except (binascii.Error, UnicodeEncodeError) as exc:
+            raw = ciphertext.encode("ascii") if isinstance(ciphertext, str) else bytes(ciphertext)
+            data = base64.b64decode(raw, validate=True)
+        except (binascii.Error, UnicodeEncodeError, TypeError) as exc:
             raise DecryptionError(f"encrypted payload is not valid base64: {exc}") from None
         if not data or len(data) % 16:
             raise DecryptionError(f"encrypted payload is {len(data)} bytes, not a multiple of the AES block (16)")

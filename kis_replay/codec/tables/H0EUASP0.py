@@ -12,16 +12,16 @@ FIELDS = parse_table(
     """
 OPTN_SHRN_ISCD              code             옵션단축종목코드
 BSOP_HOUR                   time             영업시간
-OPTN_ASKP1                  price            매도호가1
-OPTN_ASKP2                  price            매도호가2
-OPTN_ASKP3                  price            매도호가3
-OPTN_ASKP4                  price            매도호가4
-OPTN_ASKP5                  price            매도호가5
-OPTN_BIDP1                  price            매수호가1
-OPTN_BIDP2                  price            매수호가2
-OPTN_BIDP3                  price            매수호가3
-OPTN_BIDP4                  price            매수호가4
-OPTN_BIDP5                  price            매수호가5
+OPTN_ASKP1                  price            옵션매도호가1
+OPTN_ASKP2                  price            옵션매도호가2
+OPTN_ASKP3                  price            옵션매도호가3
+OPTN_ASKP4                  price            옵션매도호가4
+OPTN_ASKP5                  price            옵션매도호가5
+OPTN_BIDP1                  price            옵션매수호가1
+OPTN_BIDP2                  price            옵션매수호가2
+OPTN_BIDP3                  price            옵션매수호가3
+OPTN_BIDP4                  price            옵션매수호가4
+OPTN_BIDP5                  price            옵션매수호가5
 ASKP_CSNU1                  quantity         매도호가건수1
 ASKP_CSNU2                  quantity         매도호가건수2
 ASKP_CSNU3                  quantity         매도호가건수3
