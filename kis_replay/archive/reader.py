@@ -1,0 +1,367 @@
+"""ArchiveReader: records out of a ``.kisrec.zst`` file, with constant memory, seeking and recovery.
+
+Frames are decompressed one at a time (the writer bounds their size), each one checked against its zstd
+content checksum before any of its records is handed out, so a corrupt frame costs its own records and
+never yields garbage. The seek index, when intact, lets a time or TR filter skip frames without
+decompressing them; without one (the writer died), the reader walks the frames itself, which is also how
+it finds a cut or a damaged stretch and steps over it.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import BinaryIO
+
+import zstandard
+
+from .errors import ArchiveError, ArchiveWarning
+from .header import PREAMBLE, ArchiveHeader, decode_preamble
+from .index import IndexEntry, read_index
+from .records import DIRECTION_OF, KIND_OF, RECORD_HEAD, ArchiveRecord, Direction, RecordKind
+from .routes import route_of
+from .zstd_frames import find_next_frame, walk_frame
+
+__all__ = ["ArchiveReader", "ReaderStats"]
+
+_READ_CHUNK = 1 << 20
+_HEAD = RECORD_HEAD.size
+_new_record = tuple.__new__  # ArchiveRecord(...) without the NamedTuple's Python-level __new__
+
+
+@dataclass
+class ReaderStats:
+    """What reading cost: lets tests (and ``kis-replay info``) see that a seek skipped frames."""
+
+    frames_decompressed: int = 0
+    compressed_bytes_read: int = 0
+    bytes_decompressed: int = 0
+    records_parsed: int = 0
+    records_unknown: int = 0  #: records of a kind or direction this version does not define (skipped)
+
+
+@dataclass
+class _Frame:
+    """One decompressed frame of records, with what the reader knows about where it came from."""
+
+    offset: int
+    end: int
+    data: bytes
+    complete: bool
+    entry: IndexEntry | None
+
+
+class ArchiveReader:
+    """Read an archive: ``path`` or an open binary file (seekable; left open). Opens lazily.
+
+    Iterating gives every record; :meth:`records` filters. Damage is reported in :attr:`warnings` (and
+    through :func:`warnings.warn`), never raised; only an unreadable file or header raises
+    :class:`ArchiveError`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | BinaryIO) -> None:
+        if isinstance(path, str | os.PathLike):
+            self.path: str = os.fspath(path)
+            self._given: BinaryIO | None = None
+        else:
+            self.path = getattr(path, "name", None) if isinstance(getattr(path, "name", None), str) else "<stream>"
+            self._given = path
+        self._file: BinaryIO | None = None
+        self._header: ArchiveHeader | None = None
+        self._size = 0
+        self._data_start = 0
+        self._data_end = 0
+        self._index: list[IndexEntry] | None = None
+        self._scanned_index: list[IndexEntry] | None = None
+        self._dctx = zstandard.ZstdDecompressor()
+        self.warnings: list[ArchiveWarning] = []
+        self._warned: set[tuple[str, int]] = set()
+        self.stats = ReaderStats()
+
+    # -- opening ---------------------------------------------------------------------------------------
+
+    def _open(self) -> BinaryIO:
+        if self._file is not None:
+            return self._file
+        if self._given is not None:
+            f = self._given
+        else:
+            try:
+                f = open(self.path, "rb")  # noqa: SIM115  (closed in close())
+            except OSError as exc:
+                raise ArchiveError(f"{self.path}: cannot open: {exc.strerror or exc}") from None
+        try:
+            self._size = f.seek(0, os.SEEK_END)
+            self._header, self._data_start = self._read_header(f)
+            self._index, self._data_end, problem = read_index(f, self._size, self._data_start)
+        except BaseException:
+            if self._given is None:
+                f.close()
+            raise
+        self._file = f
+        if self._index is None:
+            why = problem or "no seek index at the end of the file (the writer did not close it: killed, " \
+                             "out of disk, or the file was cut)"
+            self._warn("index", self._data_end, f"{why}; finding records by scanning")
+        return f
+
+    def _read_header(self, f: BinaryIO) -> tuple[ArchiveHeader, int]:
+        if self._size == 0:
+            raise ArchiveError(f"{self.path}: empty file, not a kis-replay archive")
+        span = walk_frame(f, 0, self._size)
+        if span.problem or span.skippable:
+            raise ArchiveError(f"{self.path}: offset 0: not a kis-replay archive (not a zstd frame)")
+        if not span.complete:
+            raise ArchiveError(f"{self.path}: offset {self._size}: file cut inside the header frame")
+        data, error = self._decompress(f, 0, span.end, complete=True)
+        if error:
+            raise ArchiveError(f"{self.path}: offset 0: header frame does not decode: {error}")
+        try:
+            _version, length = decode_preamble(data)
+            if len(data) != PREAMBLE.size + length:
+                raise ArchiveError(f"header frame holds {len(data)} bytes, the preamble says "
+                                   f"{PREAMBLE.size + length}")
+            header = ArchiveHeader.from_json(data[PREAMBLE.size:])
+        except ArchiveError as exc:
+            raise ArchiveError(f"{self.path}: offset 0: {exc}") from None
+        if header.version != _version:
+            raise ArchiveError(f"{self.path}: offset 0: header JSON says version {header.version}, "
+                               f"its preamble {_version}")
+        return header, span.end
+
+    def close(self) -> None:
+        if self._file is not None and self._given is None:
+            self._file.close()
+        self._file = None
+
+    def __enter__(self) -> ArchiveReader:
+        self._open()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # -- what the file is ------------------------------------------------------------------------------
+
+    @property
+    def header(self) -> ArchiveHeader:
+        self._open()
+        assert self._header is not None
+        return self._header
+
+    @property
+    def index_intact(self) -> bool:
+        """Whether the file ends with a valid seek index (a closed, undamaged file does)."""
+        self._open()
+        return self._index is not None
+
+    @property
+    def index(self) -> list[IndexEntry]:
+        """One entry per frame of records: from the file when intact, else rebuilt by a full scan."""
+        self._open()
+        if self._index is not None:
+            return self._index
+        if self._scanned_index is None:
+            entries = []
+            for frame in self._frames(None, None, None):
+                n = lo = hi = 0
+                tr_ids: set[str] = set()
+                for r in self._parse(frame, None, None, None, None, None, None):
+                    lo = r.wall_ns if n == 0 or r.wall_ns < lo else lo
+                    hi = r.wall_ns if n == 0 or r.wall_ns > hi else hi
+                    n += 1
+                    route = route_of(r.kind, r.direction, r.payload)
+                    if route is not None:
+                        tr_ids.add(route[0])
+                if n:
+                    entries.append(IndexEntry(frame.offset, frame.end - frame.offset, lo, hi, n,
+                                              frozenset(tr_ids)))
+            self._scanned_index = entries
+        return self._scanned_index
+
+    @property
+    def record_count(self) -> int:
+        return sum(e.records for e in self.index)
+
+    @property
+    def first_wall_ns(self) -> int | None:
+        index = self.index
+        return min(e.first_wall_ns for e in index) if index else None
+
+    @property
+    def last_wall_ns(self) -> int | None:
+        index = self.index
+        return max(e.last_wall_ns for e in index) if index else None
+
+    # -- records ---------------------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[ArchiveRecord]:
+        return self.records()
+
+    def records(
+        self,
+        *,
+        start_ns: int | None = None,
+        end_ns: int | None = None,
+        tr_ids: Collection[str] | None = None,
+        tr_keys: Collection[str] | None = None,
+        directions: Collection[Direction] | None = None,
+        kinds: Collection[RecordKind] | None = None,
+    ) -> Iterator[ArchiveRecord]:
+        """Records in file order with ``start_ns <= wall_ns < end_ns`` and the other filters.
+
+        ``tr_ids``/``tr_keys`` keep only the DATA frames and CONTROL messages of those TRs / instruments
+        (an encrypted frame's tr_key is unknown, so a ``tr_keys`` filter drops it). Frames the seek
+        index shows to be outside the time range or without any of ``tr_ids`` are not decompressed.
+        """
+        self._open()
+        kind_set = None if kinds is None else frozenset(int(k) for k in kinds)
+        dir_set = None if directions is None else frozenset(int(d) for d in directions)
+        id_set = None if tr_ids is None else frozenset(tr_ids)
+        key_set = None if tr_keys is None else frozenset(tr_keys)
+        for frame in self._frames(start_ns, end_ns, id_set):
+            yield from self._parse(frame, start_ns, end_ns, kind_set, dir_set, id_set, key_set)
+
+    def _parse(self, frame: _Frame, start_ns: int | None, end_ns: int | None, kinds: frozenset[int] | None,
+               directions: frozenset[int] | None, tr_ids: frozenset[str] | None,
+               tr_keys: frozenset[str] | None) -> Iterator[ArchiveRecord]:
+        data = frame.data
+        size = len(data)
+        unpack = RECORD_HEAD.unpack_from
+        kind_of, direction_of = KIND_OF, DIRECTION_OF
+        lo = -(1 << 63) if start_ns is None else start_ns
+        hi = (1 << 63) if end_ns is None else end_ns
+        routed = tr_ids is not None or tr_keys is not None
+        filtered = routed or start_ns is not None or end_ns is not None or kinds is not None \
+            or directions is not None
+        pos = count = unknown = 0
+        while pos + _HEAD <= size:
+            length, kind, direction, _flags, conn, wall, mono = unpack(data, pos)
+            end = pos + _HEAD + length
+            if end > size:
+                break
+            count += 1
+            k, d = kind_of[kind], direction_of[direction]
+            if k is None or d is None:
+                unknown += 1
+            elif not filtered:
+                yield _new_record(ArchiveRecord, (wall, mono, d, conn, k, data[pos + _HEAD:end]))
+            elif (lo <= wall < hi and (kinds is None or kind in kinds)
+                  and (directions is None or direction in directions)):
+                record = _new_record(ArchiveRecord, (wall, mono, d, conn, k, data[pos + _HEAD:end]))
+                if not routed or _route_matches(record, tr_ids, tr_keys):
+                    yield record
+            pos = end
+        self.stats.records_parsed += count
+        self.stats.records_unknown += unknown
+        if pos != size and frame.complete:
+            self._warn("corrupt", frame.offset,
+                       f"frame at offset {frame.offset} ends inside a record ({size - pos} bytes left over)")
+        elif not frame.complete:
+            self._warn("cut", self._size,
+                       f"file cut at offset {self._size}, inside the frame at offset {frame.offset}: "
+                       f"{count} records recovered from that frame"
+                       + (f", {size - pos} bytes of a partial record dropped" if pos != size else ""),
+                       records_recovered=count)
+
+    def _frames(self, start_ns: int | None, end_ns: int | None,
+                tr_ids: frozenset[str] | None) -> Iterator[_Frame]:
+        """Decompressed, checksum-verified frames of records (a cut last frame: as much as there is)."""
+        f = self._open()
+        if self._index is not None:
+            for e in self._index:
+                if ((start_ns is not None and e.last_wall_ns < start_ns)
+                        or (end_ns is not None and e.first_wall_ns >= end_ns)
+                        or (tr_ids is not None and tr_ids.isdisjoint(e.tr_ids))):
+                    continue
+                data, error = self._decompress(f, e.offset, e.end, complete=True)
+                if error:
+                    self._warn("corrupt", e.offset,
+                               f"frame at offset {e.offset} ({e.size} bytes) is corrupt ({error}): skipped, "
+                               f"{e.records} records lost", records_lost=e.records)
+                    continue
+                yield _Frame(e.offset, e.end, data, True, e)
+            return
+        pos, size = self._data_start, self._size
+        while pos < size:
+            span = walk_frame(f, pos, size)
+            if span.problem is None and span.skippable:
+                if not span.complete:
+                    self._warn("cut", size, f"file cut at offset {size}, inside the skippable frame at "
+                                            f"offset {pos} (the seek index); no records lost",
+                               records_recovered=0)
+                pos = span.end
+                continue
+            if span.problem is None:
+                data, error = self._decompress(f, pos, span.end, complete=span.complete)
+                if not error:
+                    yield _Frame(pos, span.end, data, span.complete, None)
+                    pos = span.end
+                    continue
+            else:
+                error = span.problem
+            resume = self._resync(f, pos + 1)
+            self._warn("corrupt", pos,
+                       f"damaged data at offset {pos} ({error}): skipped "
+                       + (f"to the next good frame at offset {resume}" if resume < size else "to the end of file")
+                       + "; records lost unknown (no seek index)")
+            pos = resume
+
+    def _resync(self, f: BinaryIO, start: int) -> int:
+        """The offset of the next frame that walks and decodes cleanly (the file size if there is none)."""
+        pos = start
+        while True:
+            candidate = find_next_frame(f, pos, self._size)
+            if candidate is None:
+                return self._size
+            span = walk_frame(f, candidate, self._size)
+            if span.problem is None and (span.skippable or (
+                    span.checksum and not self._decompress(f, candidate, span.end, complete=span.complete,
+                                                           count=False)[1])):
+                return candidate
+            pos = candidate + 1
+
+    def _decompress(self, f: BinaryIO, offset: int, end: int, *, complete: bool,
+                    count: bool = True) -> tuple[bytes, str | None]:
+        """The content of the frame in ``[offset, end)`` and ``None``, or what there is and the error."""
+        dobj = self._dctx.decompressobj()
+        parts = []
+        pos = offset
+        try:
+            while pos < end:
+                f.seek(pos)
+                chunk = f.read(min(_READ_CHUNK, end - pos))
+                if not chunk:
+                    break
+                pos += len(chunk)
+                parts.append(dobj.decompress(chunk))
+        except zstandard.ZstdError as exc:
+            return b"".join(parts), str(exc)
+        data = b"".join(parts)
+        if count:
+            self.stats.frames_decompressed += 1
+            self.stats.compressed_bytes_read += pos - offset
+            self.stats.bytes_decompressed += len(data)
+        if complete and not dobj.eof:
+            return data, "the frame ends before its last block"
+        return data, None
+
+    def _warn(self, kind: str, offset: int, message: str, *, records_lost: int | None = None,
+              records_recovered: int | None = None) -> None:
+        if (kind, offset) in self._warned:
+            return
+        self._warned.add((kind, offset))
+        warning = ArchiveWarning(kind, offset, f"{self.path}: {message}", records_lost, records_recovered)
+        self.warnings.append(warning)
+        warnings.warn(warning, stacklevel=4)
+
+
+def _route_matches(record: ArchiveRecord, tr_ids: frozenset[str] | None, tr_keys: frozenset[str] | None) -> bool:
+    route = route_of(record.kind, record.direction, record.payload)
+    if route is None:
+        return False
+    return (tr_ids is None or route[0] in tr_ids) and (tr_keys is None or route[1] in tr_keys)

@@ -1,0 +1,68 @@
+"""Session time: what users type and read (KST time of day) ⇄ what the archive stores (UTC ns).
+
+A user asks for ``--from 09:30:00``; the archive knows instants. The instant meant is the first one at or
+after the session's start whose time of day, in the session's timezone, is the one typed, so a night
+session that starts at 18:00 reads "01:00" as the next calendar day.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = ["format_session_time", "parse_time_of_day", "session_time_to_ns"]
+
+_NS = 1_000_000_000
+_DAY_NS = 86_400 * _NS
+_TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?")
+
+
+@lru_cache(maxsize=8)
+def _zone(tz: str) -> _dt.tzinfo:
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        if tz == "Asia/Seoul":  # no tz database installed: Korea has kept UTC+9 without DST since 1988
+            return _dt.timezone(_dt.timedelta(hours=9), "KST")
+        raise ValueError(f"unknown timezone {tz!r}") from None
+
+
+def parse_time_of_day(time_of_day: str | _dt.time) -> int:
+    """Nanoseconds since midnight of ``"HH:MM"``, ``"HH:MM:SS"`` or ``"HH:MM:SS.fff"`` (up to 9 digits)."""
+    if isinstance(time_of_day, _dt.time):
+        t = time_of_day
+        return ((t.hour * 60 + t.minute) * 60 + t.second) * _NS + t.microsecond * 1000
+    match = _TIME_OF_DAY.fullmatch(time_of_day.strip())
+    if match is None:
+        raise ValueError(f"time of day {time_of_day!r} is not HH:MM[:SS[.fff]]")
+    hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise ValueError(f"time of day {time_of_day!r} is out of range")
+    fraction = int((match[4] or "0").ljust(9, "0"))
+    return ((hour * 60 + minute) * 60 + second) * _NS + fraction
+
+
+def session_time_to_ns(time_of_day: str | _dt.time, first_wall_ns: int, tz: str = "Asia/Seoul") -> int:
+    """The first UTC ns instant ≥ ``first_wall_ns`` whose time of day in ``tz`` is ``time_of_day``."""
+    target = parse_time_of_day(time_of_day)
+    zone = _zone(tz)
+    start = _dt.datetime.fromtimestamp(first_wall_ns // _NS, zone)
+    day = start.date()
+    for _ in range(3):  # the same day, else the next (two in case a DST jump skips the time)
+        midnight = _dt.datetime(day.year, day.month, day.day, tzinfo=zone)
+        seconds, remainder = divmod(target, _NS)
+        local = midnight + _dt.timedelta(seconds=seconds)
+        candidate = int(local.timestamp()) * _NS + remainder
+        if candidate >= first_wall_ns:
+            return candidate
+        day += _dt.timedelta(days=1)
+    raise ValueError(f"no instant at {time_of_day!r} in {tz} after {first_wall_ns}")  # pragma: no cover
+
+
+def format_session_time(wall_ns: int, tz: str = "Asia/Seoul") -> str:
+    """``"HH:MM:SS.fff"`` of a UTC ns instant in the session's timezone (milliseconds truncated)."""
+    seconds, remainder = divmod(wall_ns, _NS)
+    local = _dt.datetime.fromtimestamp(seconds, _zone(tz))
+    return f"{local:%H:%M:%S}.{remainder // 1_000_000:03d}"
