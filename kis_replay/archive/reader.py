@@ -342,6 +342,8 @@ class ArchiveReader:
         except zstandard.ZstdError as exc:
             return b"".join(parts), str(exc)
         data = b"".join(parts)
+        if dobj.eof and dobj.unused_data:
+            return data, f"{len(dobj.unused_data)} bytes follow the end of the zstd frame"
         if count:
             self.stats.frames_decompressed += 1
             self.stats.compressed_bytes_read += pos - offset
