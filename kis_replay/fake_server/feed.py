@@ -1,0 +1,113 @@
+"""What a server plays: the archive's catalog and a timeline it can start over for each client.
+
+With ``--clock per-client`` every client replays the session from its own first subscription, so the
+server needs the timeline as a *factory*: each call streams the archive again (constant memory per
+client) instead of holding the session in memory. :meth:`Feed.from_archive` builds it with the
+replayer's :func:`~kis_replay.replayer.build_timeline`; :meth:`Feed.from_events` plays events already in
+memory (tests, scenarios that generate their own timeline).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..codec import FrameCipher
+from ..replayer import ReplayOptions, TimelineEvent, repeat_timeline
+from .catalog import Catalog
+
+__all__ = ["SAMPLE_NAME", "Feed", "bundled_archive"]
+
+
+@dataclass(frozen=True)
+class Feed:
+    """``catalog``: what the session judges requests against; ``timeline()``: a fresh timeline, sorted by
+    ``offset_ns``, each time it is called; ``name``: what the logs call it (the archive's path)."""
+
+    catalog: Catalog
+    timeline: Callable[[], Iterator[TimelineEvent]]
+    name: str = "timeline"
+
+    @classmethod
+    def from_archive(cls, path: str | os.PathLike[str], options: ReplayOptions | None = None) -> Feed:
+        """The feed of the archive at ``path`` under ``options`` (speed is the server's business).
+
+        Reads the archive once up front for its routes and recorded acks; raises
+        :class:`~kis_replay.archive.ArchiveError` (naming the file) when it is not a readable archive.
+        """
+        from ..archive import ArchiveReader, Direction, RecordKind
+        from ..codec import peek_route
+        from ..replayer import archive_routes, build_timeline, recorded_ciphers
+
+        options = options or ReplayOptions()
+        path = Path(path)
+        reader = ArchiveReader(path)
+        ciphers = recorded_ciphers(reader)
+        routes = archive_routes(reader)
+        # A TR is encrypted when its recorded frames are: probe one frame per TR that had an ack (the
+        # index seeks to it), since the acks' output is there for plain TRs too.
+        encrypted = set()
+        for tr_id in sorted({tr for tr, _ in ciphers}):
+            first = next(iter(reader.records(tr_ids={tr_id}, kinds={RecordKind.DATA},
+                                             directions={Direction.SERVER_TO_CLIENT})), None)
+            route = peek_route(first.text) if first is not None else None
+            if route is not None and route[1] is None:
+                encrypted.add(tr_id)
+        served = {route for route in routes if options.serves(*route)}
+        catalog = Catalog.of(served, {tr for tr in encrypted if options.serves(tr, None)}, ciphers)
+
+        def timeline() -> Iterator[TimelineEvent]:
+            return build_timeline(ArchiveReader(path), options)
+
+        return cls(catalog, timeline, str(path))
+
+    @classmethod
+    def from_events(
+        cls,
+        events: Sequence[TimelineEvent],
+        *,
+        ciphers: Mapping[tuple[str, str], FrameCipher] | None = None,
+        loop: bool = False,
+        name: str = "timeline",
+    ) -> Feed:
+        """A feed of ``events`` (sorted by ``offset_ns``); routes and encrypted TRs are read off them."""
+        events = tuple(events)
+        routes = {(e.tr_id, e.tr_key) for e in events if e.tr_key is not None}
+        encrypted = {e.tr_id for e in events if e.tr_key is None}
+        catalog = Catalog.of(routes, encrypted, ciphers)
+
+        def once() -> Iterable[TimelineEvent]:
+            return iter(events)
+
+        def timeline() -> Iterator[TimelineEvent]:
+            return repeat_timeline(once) if loop else iter(events)
+
+        return cls(catalog, timeline, name)
+
+
+#: the bundled sample session's file name in ``kis_replay/fixtures``
+SAMPLE_NAME = "sample.kisrec.zst"
+
+
+def bundled_archive() -> Path:
+    """The sample session installed with the package (``kis_replay/fixtures``), for a bare ``kis-replay``.
+
+    Prefers :data:`SAMPLE_NAME`, else the first bundled ``*.kisrec.zst`` by name. Raises
+    :class:`FileNotFoundError` saying where it looked when the package ships none.
+    """
+    from importlib import resources
+
+    try:
+        folder = resources.files("kis_replay") / "fixtures"
+        names = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".kisrec.zst"))
+    except (FileNotFoundError, NotADirectoryError, ModuleNotFoundError):
+        names = []
+        folder = None
+    if folder is None or not names:
+        raise FileNotFoundError(
+            "no bundled sample session: kis_replay/fixtures/ has no *.kisrec.zst; give an archive path"
+        )
+    name = SAMPLE_NAME if SAMPLE_NAME in names else names[0]
+    return Path(str(folder / name))

@@ -1,0 +1,604 @@
+"""The fake KIS server: a thin asyncio layer on ``websockets`` around the pure :class:`KisSession`.
+
+Per connection: the handler feeds each message to the client's session and queues the reply; a writer
+task drains the client's bounded :class:`Outbox` to the socket (and sends PINGPONG when idle); a replay
+task walks the timeline and queues the frames the client has subscribed. One client that stops reading
+fills only its own outbox and is disconnected (1008, logged with the reason); the others never wait
+for it.
+
+Clocks: ``per-client`` (default) gives each client its own replay, started by its first acked
+subscription, so a CI run sees the same frames whenever its bot connects; ``shared`` runs one market
+clock from server start, and a late joiner misses what has already passed.
+
+Everything is reachable from Python: ``async with FakeKisServer(path) as server`` (or :meth:`start` /
+:meth:`stop`), :attr:`FakeKisServer.url`, :attr:`FakeKisServer.stats`,
+:meth:`FakeKisServer.wait_until_done`, and :meth:`FakeKisServer.run_in_thread` for synchronous tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import math
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from ..codec import is_data_frame
+from ..replayer import ReplayClock, ReplayOptions, TimelineEvent
+from .approval import ApprovalKeys
+from .feed import Feed
+from .outbox import Outbox, OutboxClosedError, StalledError
+from .session import MAX_SUBSCRIPTIONS, KisSession
+
+__all__ = ["ClientStats", "FakeKisServer", "ServerStats", "ServerThread", "Status"]
+
+log = logging.getLogger(__name__)
+
+ClockMode = Literal["per-client", "shared"]
+OnEnd = Literal["close", "idle"]
+CLOCK_MODES = ("per-client", "shared")
+ON_END = ("close", "idle")
+
+#: WebSocket close codes the server uses
+NORMAL, POLICY, INTERNAL = 1000, 1008, 1011
+
+#: events handled between two yields to the loop when the replay is catching up or running at max speed
+_YIELD_EVERY = 256
+
+
+@dataclass
+class ClientStats:
+    """One connection's record, kept after it disconnects (for the test that drove it)."""
+
+    id: int
+    path: str
+    peer: str
+    frames_sent: int = 0  #: data frames written to the socket
+    replies_sent: int = 0  #: control replies and PINGPONGs written
+    requests: int = 0
+    subscriptions: list[tuple[str, str]] = field(default_factory=list)  #: currently acked, in ack order
+    open: bool = True
+    close_code: int | None = None
+    close_reason: str = ""
+
+
+@dataclass
+class ServerStats:
+    """What the server has done so far; ``clients`` holds every connection, open or closed."""
+
+    clients: dict[int, ClientStats] = field(default_factory=dict)
+    subscriptions_seen: set[tuple[str, str]] = field(default_factory=set)  #: every route acked to anyone
+
+    @property
+    def connected(self) -> int:
+        return sum(1 for c in self.clients.values() if c.open)
+
+    @property
+    def frames_sent(self) -> int:
+        return sum(c.frames_sent for c in self.clients.values())
+
+
+@dataclass(frozen=True)
+class Status:
+    """A snapshot for the CLI's status line.
+
+    ``replay_ns``: the furthest session offset any replay has reached; ``session_wall_ns``: the recorded
+    receive time (UTC ns) of the latest frame sent, the session clock users see in KST; ``lag``: seconds
+    the most-behind replay is behind its schedule (``None`` at max speed or before any frame).
+    """
+
+    clients: int
+    subscriptions: int
+    frames_sent: int
+    replay_ns: int | None
+    session_wall_ns: int | None
+    lag: float | None
+    buffered: int
+
+
+class _Client:
+    """The server's side of one connection: its socket, session, outbox and tasks."""
+
+    __slots__ = ("done", "kicked", "lag", "outbox", "position", "replay", "session", "stats", "writer", "ws")
+
+    def __init__(self, ws: ServerConnection, session: KisSession, outbox: Outbox, stats: ClientStats) -> None:
+        self.ws = ws
+        self.session = session
+        self.outbox = outbox
+        self.stats = stats
+        self.writer: asyncio.Task[None] | None = None
+        self.replay: asyncio.Task[None] | None = None
+        self.kicked: str | None = None  # why the server closed it
+        self.done = False  # its replay reached the end
+        self.position: TimelineEvent | None = None  # the latest frame queued for it
+        self.lag = 0.0
+
+
+class FakeKisServer:
+    """A fake KIS real-time server replaying ``archive`` (a path, or a prepared :class:`Feed`).
+
+    ``options``: what to replay and how fast (:class:`~kis_replay.replayer.ReplayOptions`; ``speed``
+    ``None`` is max). ``port`` 0 picks a free port (see :attr:`port`). ``clock``: ``"per-client"`` or
+    ``"shared"``. ``on_end``: ``"close"`` closes each client with 1000 at the end of the archive,
+    ``"idle"`` keeps it open (PINGPONG goes on). ``approval_key``: the only key accepted (OPSP0011
+    otherwise); ``allow_shared_key`` lifts the one-session-per-key rule (OPSP8996). ``ping_interval``:
+    seconds of idleness before a PINGPONG (``None`` or 0: never). ``queue_size``: a client's outbox, in
+    frames. ``stall_timeout``: at max speed, how long a full outbox may make no progress before the
+    client is dropped. ``on_event``: called with one dict per event (the CLI's log lines).
+    """
+
+    def __init__(
+        self,
+        archive: str | os.PathLike[str] | Feed | None = None,
+        options: ReplayOptions | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: ClockMode = "per-client",
+        on_end: OnEnd = "close",
+        approval_key: str | None = None,
+        allow_shared_key: bool = False,
+        ping_interval: float | None = 10.0,
+        queue_size: int = 4096,
+        stall_timeout: float = 10.0,
+        close_timeout: float = 2.0,
+        max_subscriptions: int = MAX_SUBSCRIPTIONS,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        if clock not in CLOCK_MODES:
+            raise ValueError(f"clock {clock!r} is not one of {', '.join(CLOCK_MODES)}")
+        if on_end not in ON_END:
+            raise ValueError(f"on_end {on_end!r} is not one of {', '.join(ON_END)}")
+        self.options = options or ReplayOptions()
+        if isinstance(archive, Feed):
+            self.feed = archive
+        else:
+            from .feed import bundled_archive
+
+            self.feed = Feed.from_archive(archive if archive is not None else bundled_archive(), self.options)
+        self.host = host
+        self._port = port
+        self.clock_mode = clock
+        self.on_end = on_end
+        self.keys = ApprovalKeys(approval_key, exclusive=not allow_shared_key)
+        self.ping_interval = ping_interval or None
+        self.queue_size = queue_size
+        self.stall_timeout = stall_timeout
+        self.close_timeout = close_timeout
+        self.max_subscriptions = max_subscriptions
+        self.stats = ServerStats()
+        self._listeners: list[Callable[[dict[str, Any]], None]] = [on_event] if on_event else []
+        self._ids = itertools.count(1)
+        self._clients: dict[int, _Client] = {}
+        self._server: Server | None = None
+        self._shared: asyncio.Task[None] | None = None
+        self._shared_clock: ReplayClock | None = None
+        self._shared_position: TimelineEvent | None = None
+        self._shared_lag = 0.0
+        self._ended = False  # shared clock: the timeline is over
+        self._done: asyncio.Event | None = None
+        self._replaying: set[int] = set()  # per-client clock: ids of clients whose replay is not settled
+        self._replays_finished = 0
+        self._closing: set[asyncio.Task[None]] = set()
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+    @property
+    def speed(self) -> float | None:
+        return self.options.speed
+
+    @property
+    def port(self) -> int:
+        """The port listened on (the real one when started with port 0)."""
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """What a bot connects to, e.g. ``ws://127.0.0.1:21000``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"ws://{host}:{self._port}"
+
+    def add_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Call ``listener`` with every event dict from now on."""
+        self._listeners.append(listener)
+
+    async def start(self) -> FakeKisServer:
+        """Listen; returns once the port is bound (``OSError`` when it cannot be)."""
+        if self._server is not None:
+            raise RuntimeError("the server is already started")
+        self._done = asyncio.Event()
+        self._server = await serve(
+            self._handle,
+            self.host,
+            self._port,
+            ping_interval=None,  # KIS keeps alive with PINGPONG text; clients' pings are answered
+            compression=None,
+            close_timeout=self.close_timeout,
+        )
+        self._port = self._server.sockets[0].getsockname()[1]
+        if self.clock_mode == "shared":
+            loop = asyncio.get_running_loop()
+            self._shared_clock = ReplayClock(self.speed, origin=loop.time())
+            self._shared = asyncio.create_task(self._replay_shared(self._shared_clock))
+        self._emit("listening", url=self.url, archive=self.feed.name, clock=self.clock_mode,
+                   speed="max" if self.speed is None else self.speed)
+        return self
+
+    async def stop(self) -> None:
+        """Close every client with 1000 and stop listening. Idempotent."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        tasks = [c.replay for c in self._clients.values() if c.replay is not None]
+        if self._shared is not None:
+            tasks.append(self._shared)
+        for task in tasks:
+            task.cancel()
+        server.close(close_connections=True, code=NORMAL, reason="server stopped")
+        await server.wait_closed()
+        await asyncio.gather(*tasks, *self._closing, return_exceptions=True)
+        self._emit("stopped", frames_sent=self.stats.frames_sent)
+
+    async def __aenter__(self) -> FakeKisServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def wait_until_done(self, timeout: float | None = None) -> None:
+        """Return when the replay is over (``TimeoutError`` after ``timeout`` seconds).
+
+        Shared clock: the timeline has ended (and, with ``on_end="close"``, every client is disconnected).
+        Per-client clock: every replay that started has ended (with ``on_end="close"``: and its client is
+        disconnected), and at least one did. Never, with ``loop``.
+        """
+        if self._done is None:
+            raise RuntimeError("the server is not started")
+        async with asyncio.timeout(timeout):
+            await self._done.wait()
+
+    def run_in_thread(self, timeout: float = 10.0) -> ServerThread:
+        """Start the server on its own event loop in a background thread (for synchronous tests)."""
+        return ServerThread(self).start(timeout)
+
+    def status(self) -> Status:
+        """A snapshot for the status line."""
+        replays: list[tuple[TimelineEvent | None, float]]
+        if self.clock_mode == "shared":
+            replays = [(self._shared_position, self._shared_lag)]
+        else:
+            replays = [(c.position, c.lag) for c in self._clients.values()]
+        positions = [p for p, _ in replays if p is not None]
+        return Status(
+            clients=len(self._clients),
+            subscriptions=sum(len(c.session.subscriptions) for c in self._clients.values()),
+            frames_sent=self.stats.frames_sent,
+            replay_ns=max((p.offset_ns for p in positions), default=None),
+            session_wall_ns=max((p.wall_ns for p in positions), default=None),
+            lag=max((lag for p, lag in replays if p is not None), default=None) if self.speed else None,
+            buffered=sum(len(c.outbox) for c in self._clients.values()),
+        )
+
+    # -- events -------------------------------------------------------------------------------------------
+    def _emit(self, event: str, **fields: Any) -> None:
+        record = {"event": event, **fields}
+        for listener in self._listeners:
+            try:
+                listener(record)
+            except Exception:
+                log.exception("event listener failed on %s", event)
+
+    # -- connections --------------------------------------------------------------------------------------
+    async def _handle(self, ws: ServerConnection) -> None:
+        loop = asyncio.get_running_loop()
+        cid = next(self._ids)
+        peer = ws.remote_address
+        stats = ClientStats(cid, ws.request.path if ws.request else "", f"{peer[0]}:{peer[1]}" if peer else "")
+        session = KisSession(cid, self.feed.catalog, self.keys, now=loop.time(), ping_interval=self.ping_interval,
+                             max_subscriptions=self.max_subscriptions)
+        client = _Client(ws, session, Outbox(self.queue_size), stats)
+        self.stats.clients[cid] = stats
+        self._clients[cid] = client
+        self._emit("connected", client=cid, path=stats.path, peer=stats.peer)
+        client.writer = asyncio.create_task(self._write(client))
+        if self._ended and self.on_end == "close":
+            self._kick(client, NORMAL, "end of archive")
+        try:
+            async for message in ws:
+                if client.kicked is None:  # once closing, the rest is not answered
+                    self._receive(client, message)
+        except ConnectionClosed:
+            pass
+        except Exception as exc:  # a bug of ours must cost one connection, never the server
+            log.exception("client %d: internal error", cid)
+            self._emit("error", client=cid, problem=f"internal error: {exc!r}")
+            self._kick(client, INTERNAL, "internal error")
+        finally:
+            await self._drop(client)
+
+    def _receive(self, client: _Client, message: str | bytes) -> None:
+        response = client.session.receive(message)
+        text = response.text
+        if text is None:
+            return  # a PINGPONG echo
+        stats = client.stats
+        stats.requests += 1
+        if not client.outbox.push(text):
+            if not client.outbox.closed:
+                self._kick(client, POLICY, f"client stopped reading: {len(client.outbox)} messages buffered")
+            return
+        cid = client.stats.id
+        if response.added is not None:
+            sub = response.added
+            stats.subscriptions.append((sub.tr_id, sub.tr_key))
+            self.stats.subscriptions_seen.add((sub.tr_id, sub.tr_key))
+            self._emit("subscribe", client=cid, tr_id=sub.tr_id, tr_key=sub.tr_key, encrypted=sub.encrypted,
+                       has_data=sub.has_data)
+            if not sub.has_data:
+                self._emit("no_data", client=cid, tr_id=sub.tr_id, tr_key=sub.tr_key,
+                           message=f"no data for {sub.tr_id} {sub.tr_key} in this archive")
+            if self.clock_mode == "per-client" and client.replay is None:
+                clock = ReplayClock(self.speed)
+                clock.start(asyncio.get_running_loop().time())
+                self._replaying.add(cid)
+                client.replay = asyncio.create_task(self._replay_client(client, clock))
+        elif response.removed is not None:
+            sub = response.removed
+            with contextlib.suppress(ValueError):
+                stats.subscriptions.remove((sub.tr_id, sub.tr_key))
+            self._emit("unsubscribe", client=cid, tr_id=sub.tr_id, tr_key=sub.tr_key)
+        elif response.problem is not None and response.reply is not None:
+            reply = response.reply
+            self._emit("refused", client=cid, msg_cd=reply.msg_cd, tr_id=reply.tr_id, tr_key=reply.tr_key,
+                       problem=response.problem)
+
+    def _kick(self, client: _Client, code: int, reason: str) -> None:
+        """Close ``client`` with ``code`` without waiting for it (a stalled client would not answer)."""
+        if client.kicked is not None:
+            return
+        client.kicked = reason
+        client.outbox.close()
+        if code != NORMAL:
+            self._emit("kick", client=client.stats.id, code=code, reason=reason)
+        task = asyncio.create_task(client.ws.close(code, reason))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _drop(self, client: _Client) -> None:
+        """The connection is over: forget the session, stop its tasks, log why it ended."""
+        cid = client.stats.id
+        client.session.close()
+        client.outbox.close()
+        # a finished replay may be closing the connection itself: let it end rather than cancel it
+        for task in (None if client.done else client.replay, client.writer):
+            if task is not None and not task.done():
+                task.cancel()
+        await asyncio.gather(*(t for t in (client.replay, client.writer) if t is not None), return_exceptions=True)
+        del self._clients[cid]
+        stats = client.stats
+        stats.open = False
+        stats.subscriptions.clear()
+        ws = client.ws
+        stats.close_code = ws.close_code if ws.close_code is not None else 1006
+        stats.close_reason = client.kicked or ws.close_reason or ""
+        by = "server" if client.kicked is not None else "client" if ws.close_rcvd is not None else "network"
+        self._emit("disconnected", client=cid, code=stats.close_code, reason=stats.close_reason, by=by,
+                   frames_sent=stats.frames_sent)
+        self._replaying.discard(cid)
+        self._check_done()
+
+    # -- writing ------------------------------------------------------------------------------------------
+    async def _write(self, client: _Client) -> None:
+        """Drain the client's outbox to its socket in order; PINGPONG whenever it has been idle."""
+        loop = asyncio.get_running_loop()
+        ws, outbox, session, stats = client.ws, client.outbox, client.session, client.stats
+        try:
+            while True:
+                if not outbox:
+                    if outbox.closed:
+                        return
+                    due = session.pingpong_due
+                    await outbox.wait(None if due == math.inf else due)
+                    if not outbox and not outbox.closed and loop.time() >= session.pingpong_due:
+                        await ws.send(session.pingpong(loop.time()))
+                        stats.replies_sent += 1
+                    continue
+                frames = replies = 0
+                while outbox:
+                    text = outbox.popleft()
+                    await ws.send(text)
+                    if is_data_frame(text):
+                        frames += 1
+                    else:
+                        replies += 1
+                stats.frames_sent += frames
+                stats.replies_sent += replies
+                session.sent(loop.time())
+        except ConnectionClosed:
+            pass
+
+    # -- replaying ----------------------------------------------------------------------------------------
+    async def _replay_client(self, client: _Client, clock: ReplayClock) -> None:
+        """One client's replay (per-client clock), from its first acked subscription to the end."""
+        loop = asyncio.get_running_loop()
+        speed, outbox, routes = self.speed, client.outbox, client.session.routes
+        n = 0
+        try:
+            for event in self.feed.timeline():
+                if speed is not None:
+                    late = loop.time() - clock.deadline(event.offset_ns)
+                    if late < 0:
+                        await clock.wait(event.offset_ns)
+                        late = loop.time() - clock.deadline(event.offset_ns)
+                    client.lag = late
+                if (event.tr_id, event.tr_key) in routes:
+                    client.position = event
+                    if not outbox.push(event.text):
+                        if speed is not None or outbox.closed:
+                            if not outbox.closed:
+                                self._kick(client, POLICY, f"client stopped reading: {len(outbox)} frames buffered")
+                            return
+                        await outbox.put(event.text, self.stall_timeout)
+                n += 1
+                if n % _YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+        except StalledError as exc:
+            self._kick(client, POLICY, f"client stopped reading: {exc}")
+            return
+        except OutboxClosedError:
+            return
+        except Exception as exc:  # an archive that turns bad mid-way ends this replay, not the server
+            log.exception("client %d: replay failed", client.stats.id)
+            self._emit("error", client=client.stats.id, problem=f"replay failed: {exc}")
+            self._kick(client, INTERNAL, "replay failed")
+            return
+        await self._finish(client)
+
+    async def _finish(self, client: _Client) -> None:
+        """The client's replay reached the end: close it once its outbox is drained, or leave it idle."""
+        client.done = True
+        self._replays_finished += 1
+        if self.on_end == "idle":
+            self._replaying.discard(client.stats.id)
+            self._check_done()
+        self._emit("end", client=client.stats.id, frames_sent=client.stats.frames_sent + len(client.outbox))
+        if self.on_end == "close" and client.kicked is None:
+            client.outbox.close()
+            if client.writer is not None:
+                await asyncio.gather(client.writer, return_exceptions=True)
+            client.kicked = "end of archive"
+            with contextlib.suppress(ConnectionClosed):
+                await client.ws.close(NORMAL, "end of archive")
+
+    async def _replay_shared(self, clock: ReplayClock) -> None:
+        """The shared market clock: one replay from server start, fanned out to whoever subscribed."""
+        loop = asyncio.get_running_loop()
+        speed = self.speed
+        n = 0
+        try:
+            for event in self.feed.timeline():
+                if speed is not None:
+                    late = loop.time() - clock.deadline(event.offset_ns)
+                    if late < 0:
+                        await clock.wait(event.offset_ns)
+                        late = loop.time() - clock.deadline(event.offset_ns)
+                    self._shared_lag = late
+                self._shared_position = event
+                route = (event.tr_id, event.tr_key)
+                for client in list(self._clients.values()):
+                    if route not in client.session.routes or client.outbox.push(event.text):
+                        continue
+                    if client.outbox.closed:
+                        continue
+                    if speed is not None:
+                        self._kick(client, POLICY, f"client stopped reading: {len(client.outbox)} frames buffered")
+                        continue
+                    try:
+                        await client.outbox.put(event.text, self.stall_timeout)
+                    except StalledError as exc:
+                        self._kick(client, POLICY, f"client stopped reading: {exc}")
+                    except OutboxClosedError:
+                        pass
+                n += 1
+                if n % _YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+        except Exception as exc:
+            log.exception("shared replay failed")
+            self._emit("error", problem=f"replay failed: {exc}")
+        self._ended = True
+        self._emit("end", frames_sent=self.stats.frames_sent)
+        if self.on_end == "close":
+            await asyncio.gather(*(self._finish(c) for c in list(self._clients.values())), return_exceptions=True)
+        self._check_done()
+
+    def _check_done(self) -> None:
+        if self._done is None:
+            return
+        if self.clock_mode == "shared":
+            over = self._ended and (self.on_end == "idle" or not self._clients)
+        else:
+            over = not self._replaying and self._replays_finished > 0
+        if over:
+            self._done.set()
+
+
+class ServerThread:
+    """A :class:`FakeKisServer` running on its own event loop in a daemon thread, for synchronous code.
+
+    ``with server.run_in_thread() as handle:`` … ``handle.url`` … the block's end stops it.
+    """
+
+    def __init__(self, server: FakeKisServer) -> None:
+        self.server = server
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="kis-replay-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def stats(self) -> ServerStats:
+        return self.server.stats
+
+    def start(self, timeout: float = 10.0) -> ServerThread:
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError(f"the server did not start within {timeout} s")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        try:
+            await self.server.start()
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await self.server.stop()
+
+    def wait_until_done(self, timeout: float | None = None) -> None:
+        """Block until the replay is over (see :meth:`FakeKisServer.wait_until_done`)."""
+        assert self._loop is not None
+        future = asyncio.run_coroutine_threadsafe(self.server.wait_until_done(), self._loop)
+        try:
+            future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server (clients get 1000) and join the thread. Idempotent."""
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout)
+
+    def __enter__(self) -> ServerThread:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
