@@ -7,11 +7,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import random
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from ..archive import ArchiveReader, session_time_to_ns
 from ..replayer.event import TimelineEvent
 from .actions import ConnectionAction
 from .errors import ScenarioError
@@ -55,6 +57,18 @@ class ScenarioRun:
                         f"at = {step.at} needs the archive's session clock; use after = \"…\" for a replay offset",
                         source=scenario.source, line=step.line, step=step.number, step_type=step.type,
                     )
+
+    @classmethod
+    def for_archive(
+        cls, scenario: Scenario, reader: ArchiveReader, seed: int | None = None, **kwargs: Any
+    ) -> ScenarioRun:
+        """A run whose ``at`` times are KST times of day of ``reader``'s session (the first such instant at or
+        after the archive's first record, so a night session's ``01:00`` is after midnight)."""
+        first = reader.first_wall_ns
+        session_time = None
+        if first is not None:
+            session_time = functools.partial(session_time_to_ns, first_wall_ns=first, tz=reader.header.timezone)
+        return cls(scenario, seed, session_time=session_time, **kwargs)
 
     def start_of(self, step: Step, origin_wall_ns: int) -> int:
         """The offset (ns) at which ``step`` starts; ``at`` before the replay's origin gives a negative one."""

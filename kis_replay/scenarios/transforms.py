@@ -296,7 +296,9 @@ def _malformed(items: Iterable[Item], step: Malformed, start: int) -> Iterator[I
         return SendRaw(offset_ns=at, step=step, payload=payload, binary=binary,
                        what=f"{step.kind} {frame} made from a {_route(base)} frame")
 
+    end = start
     for item in items:
+        end = max(end, item.offset_ns)
         if not sent and isinstance(item, TimelineEvent) and step.matches(item.tr_id, item.tr_key):
             if item.offset_ns >= start:
                 sent = True
@@ -304,11 +306,11 @@ def _malformed(items: Iterable[Item], step: Malformed, start: int) -> Iterator[I
             else:
                 last = item
         yield item
-    if not sent:
+    if not sent:  # at the end of the stream, or at start if that is later
         if last is not None:
-            yield action(last, max(start, last.offset_ns))
+            yield action(last, end)
         else:
-            yield Mark(offset_ns=start, step=step,
+            yield Mark(offset_ns=end, step=step,
                        what=f"{step.kind}: not sent, no frame{' of ' + ', '.join(step.only) if step.only else ''} "
                             "to make it from")
 
