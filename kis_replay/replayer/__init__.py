@@ -5,7 +5,7 @@ Pure: no sockets, no files of its own (the archive reader streams the records). 
 iterator of :class:`TimelineEvent` sorted by ``offset_ns``.
 """
 
-from .ciphers import recorded_ciphers
+from .ciphers import RecordedAck, SessionCiphers, recorded_acks, recorded_ciphers
 from .clock import ReplayClock
 from .event import TimelineEvent
 from .options import FILTER_MODES, ReplayOptionError, ReplayOptions, parse_only, parse_speed
@@ -18,9 +18,11 @@ __all__ = [
     "LOOP_GAP_NS",
     "WINDOW_NS",
     "QuoteFilter",
+    "RecordedAck",
     "ReplayClock",
     "ReplayOptionError",
     "ReplayOptions",
+    "SessionCiphers",
     "TimelineEvent",
     "archive_routes",
     "build_timeline",
@@ -29,6 +31,7 @@ __all__ = [
     "is_filtered_quote",
     "parse_only",
     "parse_speed",
+    "recorded_acks",
     "recorded_ciphers",
     "repeat_timeline",
     "session_events",

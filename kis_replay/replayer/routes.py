@@ -7,13 +7,9 @@ asking for a recorded instrument (and the status line lists them). Encrypted fra
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from ..archive import ArchiveReader, Direction, RecordKind
 from ..codec import peek_route
 from .ciphers import recorded_ciphers
-
-if TYPE_CHECKING:
-    from ..archive import ArchiveReader
 
 __all__ = ["archive_routes"]
 
@@ -23,8 +19,6 @@ def archive_routes(reader: ArchiveReader) -> set[tuple[str, str]]:
 
     One streaming pass over the DATA records (``peek_route`` only, no parse): memory is the set itself.
     """
-    from ..archive import Direction, RecordKind
-
     routes: set[tuple[str, str]] = set()
     encrypted_trs: set[str] = set()
     for record in reader.records(kinds={RecordKind.DATA}, directions={Direction.SERVER_TO_CLIENT}):

@@ -17,15 +17,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
+from ..archive import ArchiveReader, ArchiveRecord, Direction, RecordKind
 from ..codec import peek_route
+from .ciphers import SessionCiphers, recorded_acks
 from .event import TimelineEvent
 from .options import ReplayOptions
 from .quote_filter import filter_quotes
-
-if TYPE_CHECKING:
-    from ..archive import ArchiveReader
 
 __all__ = ["LOOP_GAP_NS", "build_timeline", "filter_applies", "repeat_timeline", "session_events"]
 
@@ -115,22 +113,35 @@ def build_timeline(reader: ArchiveReader, options: ReplayOptions) -> Iterator[Ti
     """The timeline of ``reader``'s archive under ``options``: sorted by ``offset_ns``, filtered as asked.
 
     Only DATA records that travelled server→client are replayed; the recording's control frames are
-    not (the fake server answers subscriptions itself; see :func:`recorded_ciphers` for the acks).
+    not (the fake server answers subscriptions itself; :func:`recorded_ciphers` reads the acks). An
+    encrypted frame of a later connection of the recording is re-encrypted under the key of the first
+    (:class:`~kis_replay.replayer.ciphers.SessionCiphers`), the key the fake server hands out; a TR's
+    acks are looked up (through the index) only once its first encrypted frame shows up.
     """
-    from ..archive import Direction, RecordKind
-
     thin = filter_applies(options.filter, reader.header.filtered)
     tr_ids = frozenset(tr for tr, _ in options.only) or None
+    ciphers: dict[str, SessionCiphers] = {}  # per encrypted TR, read when its first frame shows up
+
+    def texts(records: Iterable[ArchiveRecord]) -> Iterator[tuple[int, str]]:
+        for record in records:
+            text = record.text
+            if text.startswith("1|"):
+                tr_id = text[2:text.find("|", 2)]
+                unifier = ciphers.get(tr_id)
+                if unifier is None:
+                    unifier = ciphers[tr_id] = SessionCiphers(recorded_acks(reader, (tr_id,)))
+                text = unifier.unify(text, record.conn)
+            yield record.wall_ns, text
 
     def cycle() -> Iterator[TimelineEvent]:
         records = reader.records(
             start_ns=options.start_ns,
             end_ns=options.end_ns,
             tr_ids=tr_ids,
-            kinds={RecordKind.DATA},
-            directions={Direction.SERVER_TO_CLIENT},
+            kinds=(RecordKind.DATA,),
+            directions=(Direction.SERVER_TO_CLIENT,),
         )
-        events = session_events(((r.wall_ns, r.text) for r in records), options)
+        events = session_events(texts(records), options)
         return filter_quotes(events) if thin else events
 
     return repeat_timeline(cycle) if options.loop else cycle()
