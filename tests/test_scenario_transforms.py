@@ -321,3 +321,48 @@ def test_any_chain_of_frame_steps_keeps_time_order_and_never_invents_frames(step
     for event in sent(out):
         assert originals[event.wall_ns] > 0
     assert out == run(*steps, seed=seed, events=events)
+
+
+# -- injected frames and armed rejections ---------------------------------------------------------------------
+
+
+def test_injected_burst_frames_come_from_synth_through_the_codec_and_are_deterministic():
+    step = Burst(after=2 * S, count=40, within=200 * MS, instruments=("H0ZFASP0:111V06", "H0IOCNT0:201X12350"))
+    out = run(step, seed=4)
+    injected = [e for e in sent(out) if 2 * S <= e.offset_ns < 2 * S + 200 * MS and e not in timeline()]
+    assert len(injected) == 40
+    assert Counter(e.tr_key for e in injected) == {"111V06": 20, "201X12350": 20}
+    for event in injected:
+        parsed = parse_frame(event.text)
+        assert parsed.tr_id == event.tr_id and parsed.tr_key == event.tr_key
+        assert all(record.valid for record in parsed.records)
+    assert out == run(step, seed=4)
+    assert run(step, seed=5) != out
+
+
+def test_rejections_answer_matching_subscribes_with_the_chosen_error():
+    from kis_replay.codec import SubscribeRequest, parse_reply
+    from kis_replay.scenarios.rejections import Rejections
+
+    rejections = Rejections()
+    over = Reject(count=2, msg_cd="OPSP0008", only=("H0ZFASP0",), number=1)
+    in_use = Reject(count=1, msg_cd="OPSP8996", number=2)
+    rejections.arm(RejectSubscriptions(offset_ns=0, step=over, what="", count=2, msg_cd="OPSP0008"))
+    rejections.arm(RejectSubscriptions(offset_ns=0, step=in_use, what="", count=1, msg_cd="OPSP8996"))
+
+    def request(tr_id, key, tr_type="1"):
+        return SubscribeRequest(tr_id, key, tr_type, approval_key="secret").to_json()
+
+    assert rejections.judge(request("H0ZFASP0", "111V06", "2")) is None  # unsubscribes pass
+    assert rejections.judge("{not json") is None
+    first = rejections.judge(request("H0IOCNT0", "201X12350"))  # only the second matches it
+    assert parse_reply(first.reply.to_json()).msg_cd == "OPSP8996"
+    assert (first.reply.tr_id, first.reply.rt_cd, first.step.number) == ("(null)", "9", 2)
+    for _ in range(2):
+        hit = rejections.judge(request("H0ZFASP0", "111V06"))
+        assert (hit.reply.msg_cd, hit.reply.msg1, hit.reply.tr_key) == ("OPSP0008", "MAX SUBSCRIBE OVER", "111V06")
+        assert hit.what == "answered subscribe H0ZFASP0 111V06 with OPSP0008"
+    assert not rejections and rejections.judge(request("H0ZFASP0", "111V06")) is None
+    rejections.arm(RejectSubscriptions(offset_ns=0, step=Reject(msg_cd="OPSP0011"), what="", count=1,
+                                       msg_cd="OPSP0011"))
+    assert rejections.judge(request("H0ZFASP0", "111V06")).reply.msg1 == "invalid approval : secret"
