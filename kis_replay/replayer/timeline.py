@@ -56,7 +56,8 @@ def session_events(
     stays sorted and such a frame goes out right after its predecessor. Text that is not a data frame
     cannot be routed: it is skipped and logged with its receive time, never raised through the replay.
     """
-    serves = (options or _EVERYTHING).serves
+    options = options or _EVERYTHING
+    serves = options.serves if options.only else None
     origin: int | None = None
     last = 0
     skipped = 0
@@ -69,7 +70,7 @@ def session_events(
                             wall_ns, text)
             continue
         tr_id, tr_key = route
-        if not serves(tr_id, tr_key):
+        if serves is not None and not serves(tr_id, tr_key):
             continue
         if origin is None:
             origin = wall_ns
