@@ -116,7 +116,7 @@ class ArchiveReader:
             raise ArchiveError(f"{self.path}: offset 0: not a kis-replay archive (not a zstd frame)")
         if not span.complete:
             raise ArchiveError(f"{self.path}: offset {self._size}: file cut inside the header frame")
-        data, error = self._decompress(f, 0, span.end, complete=True)
+        data, error = self._decompress(f, 0, span.end, complete=True, count=False)
         if error:
             raise ArchiveError(f"{self.path}: offset 0: header frame does not decode: {error}")
         try:
