@@ -123,9 +123,9 @@ def test_from_and_to_seek_and_set_the_origin(archives: dict) -> None:
         in_range = sum(1 for e in reader.index if e.last_wall_ns >= start and e.first_wall_ns < end)
         events = list(build_timeline(reader, ReplayOptions(start_ns=start, end_ns=end)))
         with_notices = sum(1 for e in reader.index if "H0IFCNI0" in e.tr_ids)
-        # the index skipped the rest: the header, the range, and the look-up of the notice TR's acks
-        # (the frames that hold H0IFCNI0 at all)
-        assert reader.stats.frames_decompressed == 1 + in_range + with_notices < len(reader.index)
+        # the index skipped the rest: at most the header, the range, and the look-up of the notice TR's
+        # acks (the frames that hold H0IFCNI0 at all)
+        assert reader.stats.frames_decompressed <= 1 + in_range + with_notices < len(reader.index)
     expected = [(w, t) for w, t in data if start <= w < end]
     assert [(e.wall_ns, e.text) for e in events if not e.text.startswith("1|")] == [
         (w, t) for w, t in expected if not t.startswith("1|")]
