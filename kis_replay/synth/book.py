@@ -133,11 +133,11 @@ class OrderBook:
             hidden[1] += dropped[2]
 
     def _take_ask(self) -> None:
-        self.asks.pop(0)
+        taken = self.asks.pop(0)[0]
         last = next((level[0] for level in reversed(self.asks) if level[0]), 0)
         self._append(self.asks, self._deeper_ask(last))
-        if not self.asks[0][0]:  # an ask side never runs dry: someone always offers
-            self.asks[0] = self._level(self.ladder.up(self.bids[0][0]) if self.bids[0][0] else self.ladder.minimum)
+        if not self.asks[0][0]:  # an ask side never runs dry: someone offers above what was taken
+            self.asks[0] = self._level(self.ladder.up(taken))
 
     def _take_bid(self) -> None:
         self.bids.pop(0)

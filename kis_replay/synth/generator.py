@@ -3,7 +3,8 @@
 First the subscribe acks (``OPSP0000``, one per subscription, as a recording starts), then the data
 frames of every instrument merged by receive time. Each instrument draws from its own random generator,
 seeded from (seed, TR, symbol), and the options of one underlying share one index path seeded from
-(seed, underlying): adding a symbol to a session leaves the others' frames as they were.
+(seed, underlying) and placed amid their strikes: adding a futures symbol, or an option on another
+underlying, leaves the other streams' frames as they were.
 """
 
 from __future__ import annotations

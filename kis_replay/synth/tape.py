@@ -79,8 +79,7 @@ class OptionTape:
         self.model = model
         self.code = model.instrument.code
         spot0 = model.index.at(start_ns)
-        prev_spot = spot0 * math.exp(rng.gauss(0, 0.01))
-        prev_theo = model.theoretical(start_ns - 86_400 * NS, prev_spot)
+        prev_theo = model.theoretical(start_ns - 86_400 * NS, model.index.previous_close)
         self.prev_close = _LADDER.snap(prev_theo * 100)
         moneyness = abs(math.log(model.strike / spot0))
         liquidity = math.exp(-25 * moneyness)

@@ -28,6 +28,8 @@ class IndexPath:
         self.vol = vol
         self._sigma = vol * math.sqrt(_STEP_NS / NS / _TRADING_SECONDS_PER_YEAR)
         self._levels = [level]
+        #: yesterday's close: where every option's previous close (PRDY_*) is priced from
+        self.previous_close = level * math.exp(rng.gauss(0.0, 0.01))
 
     def at(self, ns: int) -> float:
         """The index level at ``ns`` (the level of the last grid point at or before it)."""
