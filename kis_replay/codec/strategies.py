@@ -137,29 +137,39 @@ def tr_keys(tr_id: str) -> SearchStrategy[str]:
 # -- field-wise records ---------------------------------------------------------------------------------------
 
 
-def _decimal_text(digits: int, *, signed: bool, max_places: int = 4) -> SearchStrategy[str]:
-    """Canonical decimal text (what ``encode_value`` writes back): no ``+``, no leading zeros, no bare ``.``."""
-    bound = 10**digits
-    ints = st.integers(-bound if signed else 0, bound)
-    return st.builds(lambda n, places: format(Decimal(n).scaleb(-places), "f"), ints, st.integers(0, max_places))
+_PLACES = 5  # decimals of 0–4 places
 
 
-def _int_text(low: int, high: int) -> SearchStrategy[str]:
-    return st.integers(low, high).map(str)
+def _decimal(n: int) -> str:
+    """Canonical decimal text (what ``encode_value`` writes back): no ``+``, no leading zeros, no bare ``.``.
+
+    One integer carries both the value and the number of places (``n % 5``): hypothesis pays per draw, and a
+    68-field record is 68 of them.
+    """
+    value, places = divmod(abs(n), _PLACES)
+    return format(Decimal(-value if n < 0 else value).scaleb(-places), "f")
 
 
-_TIME_TEXT = st.integers(0, 86_399).map(lambda s: f"{s // 3600:02d}{s // 60 % 60:02d}{s % 60:02d}")
+def _hhmmss(seconds: int) -> str:
+    seconds %= 86_400
+    return f"{seconds // 3600:02d}{seconds // 60 % 60:02d}{seconds % 60:02d}"
 
-_FIELD_TEXT: dict[FieldType, SearchStrategy[str]] = {
-    FieldType.CODE: st.text(string.ascii_uppercase + string.digits, min_size=1, max_size=12),
-    FieldType.TIME: _TIME_TEXT,
-    FieldType.PRICE: _decimal_text(9, signed=False),
-    FieldType.PRICE_CHANGE: _decimal_text(9, signed=True),
-    FieldType.QUANTITY: _int_text(0, 10**12),
-    FieldType.QUANTITY_CHANGE: _int_text(-(10**9), 10**9),
-    FieldType.SIGN: st.sampled_from("12345"),
-    FieldType.RATE: _decimal_text(6, signed=True),
-    FieldType.FLAG: st.sampled_from("YN"),
+
+def _same(text: str) -> str:
+    return text
+
+
+#: Per field type: what to draw, and how to write it as canonical wire text (drawn unmapped, for speed).
+_FIELD_TEXT: dict[FieldType, tuple[SearchStrategy[Any], Callable[[Any], str]]] = {
+    FieldType.CODE: (st.text(string.ascii_uppercase + string.digits, min_size=1, max_size=12), _same),
+    FieldType.TIME: (st.integers(0, 86_399), _hhmmss),
+    FieldType.PRICE: (st.integers(0, _PLACES * 10**9), _decimal),
+    FieldType.PRICE_CHANGE: (st.integers(-_PLACES * 10**9, _PLACES * 10**9), _decimal),
+    FieldType.QUANTITY: (st.integers(0, 10**12), str),
+    FieldType.QUANTITY_CHANGE: (st.integers(-(10**9), 10**9), str),
+    FieldType.SIGN: (st.sampled_from("12345"), _same),
+    FieldType.RATE: (st.integers(-_PLACES * 10**6, _PLACES * 10**6), _decimal),
+    FieldType.FLAG: (st.sampled_from("YN"), _same),
 }
 
 
@@ -176,18 +186,26 @@ def records(tr_id: str, *, allow_empty: bool = False, code: str | None = None) -
     The first field is an instrument code of the TR (:func:`tr_keys`, or ``code``), times are ``HHMMSS``,
     decimals and integers are in canonical form (so ``Record.from_values(spec, r.typed()) == r``). The values
     are not a consistent market (a price may be 0, a sign may disagree with its change): use :func:`quotes`
-    and :func:`trades` for that. ``allow_empty=True`` also draws ``""`` (a valid value of every type).
+    and :func:`trades` for that. ``allow_empty=True`` also draws ``""`` (a valid value of every type) for
+    some fields after the first.
 
     >>> records("H0IOCNT0").example().valid                # doctest: +SKIP
     True
     """
     spec = _spec_of(tr_id)
     first = st.just(code) if code is not None else tr_keys(tr_id)
-    columns = []
-    for f in spec.fields:
-        text = first if f.index == 0 else _FIELD_TEXT[f.type]
-        columns.append(st.one_of(st.just(""), text) if allow_empty and f.index else text)
-    return st.tuples(*columns).map(lambda raw: Record.from_raw(spec, raw))
+    columns = [(first, _same), *(_FIELD_TEXT[f.type] for f in spec.fields[1:])]
+    empties = st.sets(st.integers(1, spec.field_count - 1), max_size=spec.field_count // 3)
+
+    @st.composite
+    def record(draw: Any) -> Record:
+        raw = [text(draw(column)) for column, text in columns]
+        if allow_empty:
+            for index in draw(empties):
+                raw[index] = ""
+        return Record.from_raw(spec, raw)
+
+    return record()
 
 
 # -- prices on tick grids ---------------------------------------------------------------------------------------
@@ -236,11 +254,6 @@ _INDEX_FUTURES = _Ladder(lambda units: 5, 2)  # KOSPI200 futures: 0.05 points
 _OPTIONS = _Ladder(lambda units: 1 if units < 1_000 else 5, 2)  # 0.01 below 10.00, 0.05 from 10.00
 
 _DAY = (8 * 3600 + 45 * 60, 15 * 3600 + 45 * 60)  # 08:45:00–15:45:00 KST
-
-
-def _hhmmss(seconds: int) -> str:
-    seconds %= 86_400
-    return f"{seconds // 3600:02d}{seconds // 60 % 60:02d}{seconds % 60:02d}"
 
 
 _DAY_TIMES = st.integers(*_DAY)
