@@ -107,7 +107,8 @@ class Status:
 class _Client:
     """The server's side of one connection: its socket, session, outbox and tasks."""
 
-    __slots__ = ("done", "kicked", "lag", "outbox", "position", "replay", "session", "stats", "writer", "ws")
+    __slots__ = ("closer", "closing", "done", "lag", "outbox", "position", "replay", "session", "stats", "writer",
+                 "ws")
 
     def __init__(self, ws: ServerConnection, session: KisSession, outbox: Outbox, stats: ClientStats) -> None:
         self.ws = ws
@@ -116,7 +117,8 @@ class _Client:
         self.stats = stats
         self.writer: asyncio.Task[None] | None = None
         self.replay: asyncio.Task[None] | None = None
-        self.kicked: str | None = None  # why the server closed it
+        self.closing: tuple[int, str] | None = None  # (code, reason) when the server closes it
+        self.closer: asyncio.Task[None] | None = None
         self.done = False  # its replay reached the end
         self.position: TimelineEvent | None = None  # the latest frame queued for it
         self.lag = 0.0
@@ -132,7 +134,10 @@ class FakeKisServer:
     otherwise); ``allow_shared_key`` lifts the one-session-per-key rule (OPSP8996). ``ping_interval``:
     seconds of idleness before a PINGPONG (``None`` or 0: never). ``queue_size``: a client's outbox, in
     frames. ``stall_timeout``: at max speed, how long a full outbox may make no progress before the
-    client is dropped. ``on_event``: called with one dict per event (the CLI's log lines).
+    client is dropped. ``settle``: with the per-client clock, a client's replay starts this many seconds
+    after its first acked subscription, so that the subscriptions a bot sends in one go all take effect
+    before the first frame (at max speed the whole archive could otherwise pass between two of them).
+    ``on_event``: called with one dict per event (the CLI's log lines).
     """
 
     def __init__(
@@ -150,6 +155,7 @@ class FakeKisServer:
         queue_size: int = 4096,
         stall_timeout: float = 10.0,
         close_timeout: float = 2.0,
+        settle: float = 0.1,
         max_subscriptions: int = MAX_SUBSCRIPTIONS,
         on_event: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
@@ -173,6 +179,7 @@ class FakeKisServer:
         self.queue_size = queue_size
         self.stall_timeout = stall_timeout
         self.close_timeout = close_timeout
+        self.settle = settle
         self.max_subscriptions = max_subscriptions
         self.stats = ServerStats()
         self._listeners: list[Callable[[dict[str, Any]], None]] = [on_event] if on_event else []
@@ -187,7 +194,6 @@ class FakeKisServer:
         self._done: asyncio.Event | None = None
         self._replaying: set[int] = set()  # per-client clock: ids of clients whose replay is not settled
         self._replays_finished = 0
-        self._closing: set[asyncio.Task[None]] = set()
 
     # -- lifecycle ----------------------------------------------------------------------------------------
     @property
@@ -241,9 +247,10 @@ class FakeKisServer:
             tasks.append(self._shared)
         for task in tasks:
             task.cancel()
-        server.close(close_connections=True, code=NORMAL, reason="server stopped")
+        closers = [self._close(c, NORMAL, "server stopped") for c in list(self._clients.values())]
+        await asyncio.gather(*tasks, *closers, return_exceptions=True)
+        server.close(close_connections=True, code=NORMAL, reason="server stopped")  # and half-open ones
         await server.wait_closed()
-        await asyncio.gather(*tasks, *self._closing, return_exceptions=True)
         self._emit("stopped", frames_sent=self.stats.frames_sent)
 
     async def __aenter__(self) -> FakeKisServer:
@@ -309,10 +316,10 @@ class FakeKisServer:
         self._emit("connected", client=cid, path=stats.path, peer=stats.peer)
         client.writer = asyncio.create_task(self._write(client))
         if self._ended and self.on_end == "close":
-            self._kick(client, NORMAL, "end of archive")
+            self._close(client, NORMAL, "end of archive")
         try:
             async for message in ws:
-                if client.kicked is None:  # once closing, the rest is not answered
+                if client.closing is None:  # once closing, the rest is not answered
                     self._receive(client, message)
         except ConnectionClosed:
             pass
@@ -346,7 +353,7 @@ class FakeKisServer:
                            message=f"no data for {sub.tr_id} {sub.tr_key} in this archive")
             if self.clock_mode == "per-client" and client.replay is None:
                 clock = ReplayClock(self.speed)
-                clock.start(asyncio.get_running_loop().time())
+                clock.start(asyncio.get_running_loop().time() + self.settle)
                 self._replaying.add(cid)
                 client.replay = asyncio.create_task(self._replay_client(client, clock))
         elif response.removed is not None:
@@ -360,16 +367,30 @@ class FakeKisServer:
                        problem=response.problem)
 
     def _kick(self, client: _Client, code: int, reason: str) -> None:
-        """Close ``client`` with ``code`` without waiting for it (a stalled client would not answer)."""
-        if client.kicked is not None:
-            return
-        client.kicked = reason
-        client.outbox.close()
-        if code != NORMAL:
+        """Disconnect a misbehaving ``client`` (logged), without waiting for it."""
+        if client.closing is None:
             self._emit("kick", client=client.stats.id, code=code, reason=reason)
-        task = asyncio.create_task(client.ws.close(code, reason))
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
+        self._close(client, code, reason)
+
+    def _close(self, client: _Client, code: int, reason: str) -> asyncio.Task[None]:
+        """Start closing ``client`` with ``code`` (idempotent: the first close wins).
+
+        The close handshake is bounded by ``close_timeout``, then the TCP connection is aborted: a client
+        that stopped reading never lets the close frame through its full buffers, and websockets' own
+        close would wait for the socket to drain first.
+        """
+        if client.closer is None:
+            client.closing = (code, reason)
+            client.outbox.close()
+            client.closer = asyncio.create_task(self._close_within(client.ws, code, reason))
+        return client.closer
+
+    async def _close_within(self, ws: ServerConnection, code: int, reason: str) -> None:
+        try:
+            async with asyncio.timeout(self.close_timeout):
+                await ws.close(code, reason)
+        except TimeoutError:
+            ws.transport.abort()
 
     async def _drop(self, client: _Client) -> None:
         """The connection is over: forget the session, stop its tasks, log why it ended."""
@@ -386,9 +407,13 @@ class FakeKisServer:
         stats.open = False
         stats.subscriptions.clear()
         ws = client.ws
-        stats.close_code = ws.close_code if ws.close_code is not None else 1006
-        stats.close_reason = client.kicked or ws.close_reason or ""
-        by = "server" if client.kicked is not None else "client" if ws.close_rcvd is not None else "network"
+        if client.closing is not None:
+            stats.close_code, stats.close_reason = client.closing
+            by = "server"
+        else:
+            stats.close_code = ws.close_code if ws.close_code is not None else 1006
+            stats.close_reason = ws.close_reason or ""
+            by = "client" if ws.protocol.close_rcvd is not None else "network"
         self._emit("disconnected", client=cid, code=stats.close_code, reason=stats.close_reason, by=by,
                    frames_sent=stats.frames_sent)
         self._replaying.discard(cid)
@@ -431,6 +456,8 @@ class FakeKisServer:
         speed, outbox, routes = self.speed, client.outbox, client.session.routes
         n = 0
         try:
+            if (delay := clock.origin - loop.time()) > 0:
+                await asyncio.sleep(delay)  # the settle time: offset 0 is at the origin, at any speed
             for event in self.feed.timeline():
                 if speed is not None:
                     late = loop.time() - clock.deadline(event.offset_ns)
@@ -469,13 +496,13 @@ class FakeKisServer:
             self._replaying.discard(client.stats.id)
             self._check_done()
         self._emit("end", client=client.stats.id, frames_sent=client.stats.frames_sent + len(client.outbox))
-        if self.on_end == "close" and client.kicked is None:
-            client.outbox.close()
+        if self.on_end == "close" and client.closing is None:
+            client.outbox.close()  # the writer sends what is queued, then ends
             if client.writer is not None:
-                await asyncio.gather(client.writer, return_exceptions=True)
-            client.kicked = "end of archive"
-            with contextlib.suppress(ConnectionClosed):
-                await client.ws.close(NORMAL, "end of archive")
+                await asyncio.wait({client.writer}, timeout=self.stall_timeout)
+                if not client.writer.done():
+                    self._kick(client, POLICY, f"client stopped reading: {len(client.outbox)} frames left at the end")
+            await self._close(client, NORMAL, "end of archive")
 
     async def _replay_shared(self, clock: ReplayClock) -> None:
         """The shared market clock: one replay from server start, fanned out to whoever subscribed."""
