@@ -298,11 +298,11 @@ def test_kill_9_loses_at_most_the_flush_interval(tmp_path, runs):
     assert sent - len(texts) <= rate * (flush + 0.75), f"{sent - len(texts)} frames lost at {rate:.0f}/s"
 
 
-def test_rotation_writes_complete_files_that_join_back(tmp_path, runs):
-    mine = write_source(tmp_path / "source.kisrec.zst", 6000)
+def test_rotation_writes_complete_files_that_merge_back(tmp_path, runs):
+    mine = write_source(tmp_path / "source.kisrec.zst", 6000, spacing_ns=250_000)  # 1.5 s at speed 1
     out = tmp_path / "rotated"
     out.mkdir()
-    server = FakeKisServer(tmp_path / "source.kisrec.zst", ReplayOptions(speed=None), on_end="idle")
+    server = FakeKisServer(tmp_path / "source.kisrec.zst", ReplayOptions(speed=1.0), on_end="idle")
     with server.run_in_thread() as handle:
         run = runs(["-s", f"H0ZFASP0:{SUBSCRIBED}", "-o", out, "--url", handle.url, "--flush-interval", "0.05s",
                     "--rotate", "8kB"], {"KIS_APPROVAL_KEY": APPROVAL})
@@ -313,10 +313,16 @@ def test_rotation_writes_complete_files_that_join_back(tmp_path, runs):
     assert len(paths) >= 3
     assert run.stdout.split() == [str(p) for p in paths]
     joined = []
-    for path in paths:
+    for part, path in enumerate(paths, 1):
         reader = ArchiveReader(path)
         records = list(reader)
         assert reader.warnings == []  # each file complete: header, records, index
+        assert reader.header.labels["recording"]["part"] == part
         assert any(r.kind == RecordKind.CONTROL and b"OPSP0000" in r.payload for r in records[:3])
         joined += [r.text for r in records if r.kind == RecordKind.DATA]
     assert joined == mine
+    merged = tmp_path / "merged.kisrec.zst"
+    result = subprocess.run([sys.executable, "-m", "kis_replay", "merge", *map(str, paths), "-o", str(merged)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert data_texts(merged) == mine

@@ -55,7 +55,8 @@ class TinyKis:
     """Speaks the KIS subscribe/ack protocol through the codec, then sends ``script`` per connection.
 
     ``script(n)`` (n = connection number from 1) returns a list of steps: a text to send, or one of
-    ``("drop",)``, ``("ping", data)``, ``("fragments", [parts])``, ``("wait_pong",)``, ``("close",)``.
+    ``("drop",)``, ``("ping", data)``, ``("fragments", [parts])``, ``("wait_pong",)``, ``("close",)``,
+    ``("await", coroutine_function)``.
     ``replies`` maps (tr_id, tr_key) to a msg_cd other than OPSP0000.
     """
 
@@ -114,6 +115,8 @@ class TinyKis:
                     await ws.send(iter(step[1]))
                 elif step[0] == "wait_pong":
                     await until(lambda: ws.pongs)
+                elif step[0] == "await":
+                    await step[1]()
                 elif step[0] == "close":
                     await ws.close(1000, "bye")
                     return
@@ -337,11 +340,19 @@ async def test_size_rotation_files_are_complete_and_start_with_the_acks(tmp_path
     sent = frames(3000)
     out = tmp_path / "rot"
     out.mkdir()
-    async with TinyKis(lambda n: sent) as server:
-        rec = make_recorder(server.url, out, rotation=RotationPolicy(max_bytes=8192))
+    rec = None
+
+    def files_at_least(n):
+        async def wait():
+            await until(lambda: rec.status.files >= n)
+        return ("await", wait)
+
+    # the size is checked on the flush timer: send in three bursts, each after the previous file was cut
+    script = [*sent[:1000], files_at_least(2), *sent[1000:2000], files_at_least(3), *sent[2000:]]
+    async with TinyKis(lambda n: script) as server:
+        rec = make_recorder(server.url, out, rotation=RotationPolicy(max_bytes=4096))
         task = asyncio.create_task(rec.run())
         await until(lambda: rec.status.frames_total == len(sent))
-        await until(lambda: rec.status.files >= 3)
         rec.stop()
         await asyncio.wait_for(task, 10)
     paths = sorted(out.iterdir())
@@ -350,6 +361,9 @@ async def test_size_rotation_files_are_complete_and_start_with_the_acks(tmp_path
     for i, path in enumerate(paths):
         reader, records = read(path)
         assert reader.warnings == [] and reader.header.source == server.url
+        assert reader.header.labels["recording"] == {
+            "id": rec.archive.recording_id, "part": i + 1, "repeated_acks": 1 if i else 0,
+        }
         acks = of(records, RecordKind.CONTROL, Direction.SERVER_TO_CLIENT)
         assert json.loads(acks[0].payload)["body"]["output"] == OUTPUT
         if i:

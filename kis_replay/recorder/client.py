@@ -62,7 +62,9 @@ log = logging.getLogger("kis_replay.recorder")
 
 _S2C = Direction.SERVER_TO_CLIENT
 _C2S = Direction.CLIENT_TO_SERVER
-_DATA_FIRST_BYTES = (0x30, 0x31)  # b"0", b"1": a data frame, not JSON
+_DATA_PREFIXES = (b"0", b"1")  # the first byte of a data frame (JSON control messages start with "{")
+_DATA = RecordKind.DATA
+_TEXT = Opcode.TEXT
 
 
 class RecorderError(Exception):
@@ -101,7 +103,9 @@ class RecordingConnection(ClientConnection):
 
     ``process_event`` is where websockets hands over each parsed frame; hooking it (as
     ``ClientConnection`` itself does for the handshake) is the only place where PING/PONG frames and the
-    exact bytes of each message are visible, in wire order, before any queueing.
+    exact bytes of each message are visible, in wire order, before any queueing. A data frame, once
+    recorded, needs nothing more: it is not queued for ``recv()`` at all (the hot path, a few
+    microseconds a frame); control messages and everything else go on to websockets as usual.
     """
 
     def __init__(self, *args: Any, link: _Link, **kwargs: Any) -> None:
@@ -109,8 +113,8 @@ class RecordingConnection(ClientConnection):
         self.link = link
 
     def process_event(self, event: Any) -> None:
-        if isinstance(event, Frame):
-            self.link.received(event, self)
+        if isinstance(event, Frame) and self.link.received(event, self):
+            return
         super().process_event(event)
 
     async def ping(self, data: Any = None) -> Any:
@@ -146,12 +150,24 @@ class _Link:
         self.tasks: set[asyncio.Task[None]] = set()
         self._parts: list[bytes] = []
         self._binary = False
+        self._status = recorder.status
 
-    def received(self, frame: Frame, ws: ClientConnection) -> None:
+    def received(self, frame: Frame, ws: ClientConnection) -> bool:
+        """Record ``frame``; ``True`` when it was a whole data frame, which nobody needs to read again."""
         try:
+            if frame.fin and frame.opcode is _TEXT:
+                data = frame.data
+                if type(data) is not bytes:  # websockets may hand over a bytearray or memoryview
+                    data = bytes(data)
+                if data[:1] in _DATA_PREFIXES:
+                    end = data.find(b"|", 2)
+                    self._status.data(data[2:end] if end > 0 else b"?", len(data))
+                    self.recorder.archive.write(_DATA, data, _S2C, self.conn, time.time_ns(), time.monotonic_ns())
+                    return True
             self._received(frame, ws)
         except Exception as exc:  # never let an error escape into websockets' protocol code
             self.recorder.fail(f"cannot write the archive: {exc}")
+        return False
 
     def sent(self, kind: RecordKind, payload: bytes) -> None:
         try:
@@ -195,9 +211,9 @@ class _Link:
         if self._binary:
             status.other(len(payload))
             self._write(RecordKind.BINARY, payload, _S2C)
-        elif payload[:1] and payload[0] in _DATA_FIRST_BYTES:
+        elif payload[:1] in _DATA_PREFIXES:  # a data frame that came in fragments
             end = payload.find(b"|", 2)
-            status.data(payload[2:end].decode("ascii", "replace") if end > 0 else "?", len(payload))
+            status.data(payload[2:end] if end > 0 else b"?", len(payload))
             self._write(RecordKind.DATA, payload, _S2C)
         else:
             status.other(len(payload))

@@ -10,6 +10,7 @@ before it. An existing file is never overwritten: a recording must not destroy a
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,8 +86,12 @@ class PreambleRecord:
 class RollingArchive:
     """Writes through :class:`~kis_replay.archive.writer.ArchiveWriter`, one file at a time.
 
-    ``header`` is called for each new file (so its ``created`` is that file's). :meth:`rotate_if_due` is
-    called by the recorder's timer; it cuts when the :class:`RotationPolicy` says so.
+    ``header`` is called for each new file (so its ``created`` is that file's); the file's place in the
+    recording is added to its labels as ``labels["recording"] = {"id", "part", "repeated_acks"}`` (the
+    recording's random id, the part number from 1, and how many records at the file's start repeat acks
+    already in an earlier part), so that a tool joining the parts back can tell them from separate
+    sessions. :meth:`rotate_if_due` is called by the recorder's timer; it cuts when the
+    :class:`RotationPolicy` says so, so a file may exceed a size limit by up to one timer period of data.
     """
 
     def __init__(
@@ -110,6 +115,7 @@ class RollingArchive:
         self._preamble: list[PreambleRecord] = []
         self._writer: ArchiveWriter | None = None
         self._opened_wall_ns = 0
+        self.recording_id = secrets.token_hex(8)
 
     # -- files ---------------------------------------------------------------------------------------
 
@@ -117,7 +123,12 @@ class RollingArchive:
         """Start the first (or next) file."""
         wall_ns = time.time_ns() if wall_ns is None else wall_ns
         path = self.target.next_path(wall_ns)
-        self._writer = ArchiveWriter(path, self._header(), flush_interval=self._flush_interval, fsync=self._fsync)
+        header = self._header()
+        header.labels = {
+            **header.labels,
+            "recording": {"id": self.recording_id, "part": len(self.paths) + 1, "repeated_acks": len(self._preamble)},
+        }
+        self._writer = ArchiveWriter(path, header, flush_interval=self._flush_interval, fsync=self._fsync)
         self._opened_wall_ns = wall_ns
         self.paths.append(path)
         return path

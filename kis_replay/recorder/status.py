@@ -8,7 +8,6 @@ terminal status redrawn in place, and a plain log line (once a minute when stder
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass, field
 
 from .rotation import KST
@@ -23,7 +22,7 @@ class RecorderStatus:
     """Running totals of one recording."""
 
     state: str = "starting"
-    frames: Counter[str] = field(default_factory=Counter)  #: data frames per TR id
+    frames: dict[bytes, int] = field(default_factory=dict)  #: data frames per TR id (as on the wire)
     frames_total: int = 0
     payload_bytes: int = 0  #: bytes received (uncompressed, as on the wire)
     file_bytes: int = 0  #: compressed bytes on disk, all files so far
@@ -32,8 +31,10 @@ class RecorderStatus:
     gaps: int = 0
     last_gap: str = ""  #: "HH:MM:SS-HH:MM:SS KST (reason)"
 
-    def data(self, tr_id: str, size: int) -> None:
-        self.frames[tr_id] += 1
+    def data(self, tr_id: bytes, size: int) -> None:
+        """One data frame of ``tr_id`` (bytes, not decoded: this runs for every frame)."""
+        frames = self.frames
+        frames[tr_id] = frames.get(tr_id, 0) + 1
         self.frames_total += 1
         self.payload_bytes += size
 
@@ -46,7 +47,7 @@ class RecorderStatus:
         self.last_gap = f"{span} KST ({reason})"
 
     def snapshot(self, mono_ns: int) -> StatusSnapshot:
-        return StatusSnapshot(mono_ns, Counter(self.frames), self.frames_total, self.payload_bytes)
+        return StatusSnapshot(mono_ns, dict(self.frames), self.frames_total, self.payload_bytes)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class StatusSnapshot:
     """The counters at one moment, to compute rates between two moments."""
 
     mono_ns: int
-    frames: Counter[str]
+    frames: dict[bytes, int]
     frames_total: int
     payload_bytes: int
 
@@ -65,7 +66,9 @@ def _kst_clock(wall_ns: int) -> str:
 
 def _rates(status: RecorderStatus, before: StatusSnapshot, now: StatusSnapshot) -> tuple[float, dict[str, float]]:
     seconds = max((now.mono_ns - before.mono_ns) / _NS, 1e-9)
-    per_tr = {tr: (count - before.frames.get(tr, 0)) / seconds for tr, count in now.frames.items()}
+    per_tr = {
+        tr.decode("ascii", "replace"): (count - before.frames.get(tr, 0)) / seconds for tr, count in now.frames.items()
+    }
     return (now.frames_total - before.frames_total) / seconds, per_tr
 
 
