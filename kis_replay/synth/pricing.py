@@ -79,10 +79,14 @@ def greeks(call: bool, spot: float, strike: float, years: float, rate: float, vo
     return Greeks(delta, gamma, vega, theta, rho)
 
 
-def implied_vol(call: bool, price: float, spot: float, strike: float, years: float, rate: float) -> float:
-    """The volatility at which Black–Scholes gives ``price`` (bisection: monotone, always converges).
+def implied_vol(
+    call: bool, price: float, spot: float, strike: float, years: float, rate: float, guess: float = 0.2
+) -> float:
+    """The volatility at which Black–Scholes gives ``price``: Newton steps on vega, kept inside a
+    bisection bracket so that it always converges (a few steps from a good ``guess``).
 
-    ``price`` must lie strictly inside :func:`price_bounds`; outside it ``ValueError`` is raised.
+    ``price`` must lie strictly inside :func:`price_bounds`; outside it ``ValueError`` is raised. Prices
+    below the value at the lowest (highest) volatility searched give that volatility.
     """
     lower, upper = price_bounds(call, spot, strike, years, rate)
     if not lower < price < upper:
@@ -92,12 +96,20 @@ def implied_vol(call: bool, price: float, spot: float, strike: float, years: flo
         return lo
     if bs_price(call, spot, strike, years, rate, hi) <= price:
         return hi
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        if bs_price(call, spot, strike, years, rate, mid) < price:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-7:
+    vol = min(max(guess, lo), hi)
+    root_t = math.sqrt(years)
+    for _ in range(100):
+        diff = bs_price(call, spot, strike, years, rate, vol) - price
+        if abs(diff) < 1e-9:
             break
-    return 0.5 * (lo + hi)
+        if diff < 0:
+            lo = vol
+        else:
+            hi = vol
+        d1 = (math.log(spot / strike) + (rate + 0.5 * vol * vol) * years) / (vol * root_t)
+        vega = spot * _pdf(d1) * root_t
+        step = vol - diff / vega if vega > 1e-12 else -1.0
+        vol = step if lo < step < hi else 0.5 * (lo + hi)
+        if hi - lo < 1e-10:
+            break
+    return vol

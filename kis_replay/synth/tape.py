@@ -203,7 +203,7 @@ class OptionTape:
 
         p = price / 100
         try:
-            iv = implied_vol(call, p, spot, strike, years, RATE)
+            iv = implied_vol(call, p, spot, strike, years, RATE, smile_vol(model.base_vol, strike, spot))
         except ValueError:  # pragma: no cover - the price was moved inside the bounds above
             iv = smile_vol(model.base_vol, strike, spot)
         g = greeks(call, spot, strike, years, RATE, iv)
