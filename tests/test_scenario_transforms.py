@@ -366,3 +366,13 @@ def test_rejections_answer_matching_subscribes_with_the_chosen_error():
     rejections.arm(RejectSubscriptions(offset_ns=0, step=Reject(msg_cd="OPSP0011"), what="", count=1,
                                        msg_cd="OPSP0011"))
     assert rejections.judge(request("H0ZFASP0", "111V06")).reply.msg1 == "invalid approval : secret"
+
+
+def test_a_client_stream_splits_off_the_actions_due_at_connection():
+    scenario = Scenario("s", (Reject(count=1), PingPong(stop=True), Disconnect(after=S, abort=True)))
+    stream = ScenarioRun(scenario).stream(timeline(20), 1)
+    opening = stream.opening()
+    assert [type(a) for a in opening] == [RejectSubscriptions, SetPingPong]
+    rest = list(stream)
+    assert [type(a) for a in faults(rest)] == [Abort]
+    assert sent(rest) == timeline(20)

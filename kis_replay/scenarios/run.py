@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+import os
 import random
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -21,7 +22,7 @@ from .scenario import Scenario
 from .steps import Burst, Step
 from .transforms import Item, Synthesizer, stage
 
-__all__ = ["ScenarioRun"]
+__all__ = ["ClientStream", "ScenarioRun"]
 
 _KST = dt.timezone(dt.timedelta(hours=9), "KST")
 
@@ -69,6 +70,23 @@ class ScenarioRun:
         if first is not None:
             session_time = functools.partial(session_time_to_ns, first_wall_ns=first, tz=reader.header.timezone)
         return cls(scenario, seed, session_time=session_time, **kwargs)
+
+    @classmethod
+    def prepare(
+        cls, scenario: Scenario | ScenarioRun, archive: str | os.PathLike[str] | None = None, seed: int | None = None
+    ) -> ScenarioRun:
+        """``scenario`` ready for a server replaying ``archive`` (a path: its session day places ``at``
+        times); a :class:`ScenarioRun` is returned as it is."""
+        if isinstance(scenario, ScenarioRun):
+            return scenario
+        if archive is None:
+            return cls(scenario, seed)
+        with ArchiveReader(archive) as reader:
+            return cls.for_archive(scenario, reader, seed)
+
+    def stream(self, events: Iterable[TimelineEvent], client_no: int) -> ClientStream:
+        """:meth:`transform` for a server: with the actions due at the connection's start split off."""
+        return ClientStream(self.transform(events, client_no))
 
     def start_of(self, step: Step, origin_wall_ns: int) -> int:
         """The offset (ns) at which ``step`` starts; ``at`` before the replay's origin gives a negative one."""
@@ -134,3 +152,32 @@ class ScenarioRun:
             record["session_time"] = when.strftime("%H:%M:%S.%f")[:-3]
         record["scenario"] = self.scenario.name
         return record
+
+
+class ClientStream:
+    """One connection's scenario stream; :meth:`opening` takes the actions due at offset 0 or before.
+
+    With the per-client clock a replay starts at the client's first subscription, but a step at offset 0
+    (``reject`` the first subscriptions, ``pingpong`` stopped from the start) must be in force before
+    that: the server applies :meth:`opening` when the client connects, then iterates the rest.
+    """
+
+    def __init__(self, items: Iterator[Item]) -> None:
+        self._items = items
+        self._head: list[Item] = []
+
+    def opening(self) -> list[ConnectionAction]:
+        """The leading actions due at offset ≤ 0, consumed."""
+        actions = []
+        for item in self._items:
+            if isinstance(item, ConnectionAction) and item.offset_ns <= 0:
+                actions.append(item)
+            else:
+                self._head.append(item)
+                break
+        return actions
+
+    def __iter__(self) -> Iterator[Item]:
+        yield from self._head
+        self._head.clear()
+        yield from self._items

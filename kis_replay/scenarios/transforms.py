@@ -62,11 +62,13 @@ def _end(start: int, duration: int | None) -> float:
 
 
 def insert_actions(items: Iterable[Item], actions: list[ConnectionAction]) -> Iterator[Item]:
-    """Merge ``actions`` (sorted by offset) into ``items``: an action goes before items of the same time,
-    and actions due after the last item still come, at their own times."""
+    """Merge ``actions`` (sorted by offset) into ``items``: an action goes before frames of the same time but
+    after actions of the same time (earlier steps' first), and actions due after the last item still come,
+    at their own times."""
     pending = deque(actions)
     for item in items:
-        while pending and pending[0].offset_ns <= item.offset_ns:
+        while pending and (pending[0].offset_ns < item.offset_ns or (
+                pending[0].offset_ns == item.offset_ns and isinstance(item, TimelineEvent))):
             yield pending.popleft()
         yield item
     yield from pending
