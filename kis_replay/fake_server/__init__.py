@@ -7,7 +7,7 @@ free of I/O.
 
 from .approval import ApprovalKeys
 from .catalog import Catalog
-from .feed import Feed, bundled_archive
+from .feed import Feed
 from .server import ClientStats, FakeKisServer, ServerStats, ServerThread, Status
 from .session import KisSession, Response, SessionClosedError, SessionState, Subscription
 
@@ -25,5 +25,4 @@ __all__ = [
     "SessionState",
     "Status",
     "Subscription",
-    "bundled_archive",
 ]

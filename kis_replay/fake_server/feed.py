@@ -18,7 +18,7 @@ from ..codec import FrameCipher
 from ..replayer import ReplayOptions, TimelineEvent, repeat_timeline
 from .catalog import Catalog
 
-__all__ = ["SAMPLE_NAME", "Feed", "bundled_archive"]
+__all__ = ["Feed"]
 
 
 @dataclass(frozen=True)
@@ -86,28 +86,3 @@ class Feed:
 
         return cls(catalog, timeline, name)
 
-
-#: the bundled sample session's file name in ``kis_replay/fixtures``
-SAMPLE_NAME = "sample.kisrec.zst"
-
-
-def bundled_archive() -> Path:
-    """The sample session installed with the package (``kis_replay/fixtures``), for a bare ``kis-replay``.
-
-    Prefers :data:`SAMPLE_NAME`, else the first bundled ``*.kisrec.zst`` by name. Raises
-    :class:`FileNotFoundError` saying where it looked when the package ships none.
-    """
-    from importlib import resources
-
-    try:
-        folder = resources.files("kis_replay") / "fixtures"
-        names = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".kisrec.zst"))
-    except (FileNotFoundError, NotADirectoryError, ModuleNotFoundError):
-        names = []
-        folder = None
-    if folder is None or not names:
-        raise FileNotFoundError(
-            "no bundled sample session: kis_replay/fixtures/ has no *.kisrec.zst; give an archive path"
-        )
-    name = SAMPLE_NAME if SAMPLE_NAME in names else names[0]
-    return Path(str(folder / name))

@@ -125,7 +125,8 @@ class _Client:
 
 
 class FakeKisServer:
-    """A fake KIS real-time server replaying ``archive`` (a path, or a prepared :class:`Feed`).
+    """A fake KIS real-time server replaying ``archive`` (a path, a prepared :class:`Feed`, or ``None`` for the
+    bundled sample session).
 
     ``options``: what to replay and how fast (:class:`~kis_replay.replayer.ReplayOptions`; ``speed``
     ``None`` is max). ``port`` 0 picks a free port (see :attr:`port`). ``clock``: ``"per-client"`` or
@@ -167,9 +168,9 @@ class FakeKisServer:
         if isinstance(archive, Feed):
             self.feed = archive
         else:
-            from .feed import bundled_archive
+            from .. import fixtures  # the bundled sample session, for a bare ``kis-replay``
 
-            self.feed = Feed.from_archive(archive if archive is not None else bundled_archive(), self.options)
+            self.feed = Feed.from_archive(archive if archive is not None else fixtures.path(), self.options)
         self.host = host
         self._port = port
         self.clock_mode = clock
