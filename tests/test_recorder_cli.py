@@ -153,13 +153,16 @@ def test_records_the_fake_server_byte_for_byte_and_stops_cleanly_on_sigterm(tmp_
     mine = write_source(tmp_path / "source.kisrec.zst", 2000)
     out = tmp_path / "out"
     out.mkdir()
-    server = FakeKisServer(tmp_path / "source.kisrec.zst", ReplayOptions(speed=None), on_end="idle")
+    # idle after the replay: the server sends PINGPONG every 0.2 s, which the recorder must answer
+    server = FakeKisServer(tmp_path / "source.kisrec.zst", ReplayOptions(speed=None), on_end="idle",
+                           ping_interval=0.2)
     with server.run_in_thread() as handle:
-        run = runs(["-s", f"H0ZFASP0:{SUBSCRIBED}", "-o", out, "--url", handle.url, "--flush-interval", "0.1s"],
-                   {"KIS_APPROVAL_KEY": APPROVAL})
+        run = runs(["-s", f"H0ZFASP0:{SUBSCRIBED}", "-o", out, "--url", handle.url, "--flush-interval", "0.1s",
+                    "--status-interval", "0.2s"], {"KIS_APPROVAL_KEY": APPROVAL})
         until(lambda: handle.stats.frames_sent == len(mine), what="the server sending every frame")
         [path] = until_files(out, 1)
         until(lambda: len(data_texts_quiet(path)) == len(mine), what="the recorder flushing every frame")
+        until(lambda: pongs_quiet(path), what="a PINGPONG answered")
         assert run.stop(signal.SIGTERM) == 0
     assert [str(path)] == run.stdout.split()
     assert path.name.endswith("_kis.kisrec.zst") and path.name[:2] == "20"
@@ -172,6 +175,12 @@ def test_records_the_fake_server_byte_for_byte_and_stops_cleanly_on_sigterm(tmp_
     acks = [r for r in records if r.kind == RecordKind.CONTROL and r.direction == Direction.SERVER_TO_CLIENT]
     assert json.loads(acks[0].payload)["body"]["msg_cd"] == "OPSP0000"
     assert json.loads(records[-1].payload)["by"] == "client"
+    # PINGPONG answered as KIS's sample client does: a pong frame carrying the PINGPONG text
+    pingpongs = [r.payload for r in records if r.kind == RecordKind.CONTROL and b"PINGPONG" in r.payload]
+    pongs = [r.payload for r in records if r.kind == RecordKind.PONG and r.direction == Direction.CLIENT_TO_SERVER]
+    assert pongs and pongs == pingpongs[: len(pongs)]
+    # not a terminal: a status log line per --status-interval
+    assert "state=streaming rate=" in run.stderr and "frames=1000" in run.stderr
 
 
 def data_texts_quiet(path: Path) -> list[str]:
@@ -184,6 +193,17 @@ def data_texts_quiet(path: Path) -> list[str]:
             return data_texts(path)
         except Exception:
             return []
+
+
+def pongs_quiet(path: Path) -> bool:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return any(r.kind == RecordKind.PONG for r in ArchiveReader(path).records(kinds=[RecordKind.PONG]))
+        except Exception:
+            return False
 
 
 def until_files(folder: Path, n: int) -> list[Path]:
