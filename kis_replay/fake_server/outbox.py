@@ -103,6 +103,13 @@ class Outbox:
             if timer is not None:
                 timer.cancel()
 
+    def wake(self) -> None:
+        """Wake a waiting writer without queueing anything, so it re-reads its deadline (a scenario changed
+        the PINGPONG interval)."""
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
     def close(self) -> None:
         """No more texts: wake the writer and any waiting producer."""
         self.closed = True

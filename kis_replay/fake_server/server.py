@@ -26,6 +26,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, Literal
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -33,6 +34,17 @@ from websockets.exceptions import ConnectionClosed
 
 from ..codec import is_data_frame
 from ..replayer import ReplayClock, ReplayOptions, TimelineEvent
+from ..scenarios import (
+    Abort,
+    Close,
+    ConnectionAction,
+    RejectSubscriptions,
+    Scenario,
+    ScenarioRun,
+    SendRaw,
+    SetPingPong,
+)
+from ..scenarios.rejections import Rejections
 from .approval import ApprovalKeys
 from .feed import Feed
 from .outbox import Outbox, OutboxClosedError, StalledError
@@ -107,8 +119,8 @@ class Status:
 class _Client:
     """The server's side of one connection: its socket, session, outbox and tasks."""
 
-    __slots__ = ("closer", "closing", "done", "lag", "outbox", "position", "replay", "session", "stats", "writer",
-                 "ws")
+    __slots__ = ("closer", "closing", "done", "lag", "outbox", "position", "rejections", "replay", "scenario",
+                 "session", "stats", "writer", "ws")
 
     def __init__(self, ws: ServerConnection, session: KisSession, outbox: Outbox, stats: ClientStats) -> None:
         self.ws = ws
@@ -122,6 +134,8 @@ class _Client:
         self.done = False  # its replay reached the end
         self.position: TimelineEvent | None = None  # the latest frame queued for it
         self.lag = 0.0
+        self.scenario: Any = None  # its scenario stream (ClientStream), when the server runs a scenario
+        self.rejections: Rejections | None = None  # its armed reject steps
 
 
 class FakeKisServer:
@@ -159,6 +173,7 @@ class FakeKisServer:
         settle: float = 0.1,
         max_subscriptions: int = MAX_SUBSCRIPTIONS,
         on_event: Callable[[dict[str, Any]], None] | None = None,
+        scenario: Scenario | ScenarioRun | None = None,
     ) -> None:
         if clock not in CLOCK_MODES:
             raise ValueError(f"clock {clock!r} is not one of {', '.join(CLOCK_MODES)}")
@@ -195,6 +210,15 @@ class FakeKisServer:
         self._done: asyncio.Event | None = None
         self._replaying: set[int] = set()  # per-client clock: ids of clients whose replay is not settled
         self._replays_finished = 0
+        #: the scenario run (see kis_replay.scenarios); every fault it applied, as JSON-ready dicts
+        self.scenario: ScenarioRun | None = None
+        self.faults: list[dict[str, Any]] = []
+        self._refuse_until = -math.inf  # loop time until which new connections get HTTP 503
+        if scenario is not None:
+            if clock != "per-client":
+                raise ValueError("a scenario needs the per-client clock (its steps are per connection)")
+            self.scenario = ScenarioRun.prepare(
+                scenario, None if isinstance(archive, Feed) else self.feed.name)
 
     # -- lifecycle ----------------------------------------------------------------------------------------
     @property
@@ -228,6 +252,7 @@ class FakeKisServer:
             ping_interval=None,  # KIS keeps alive with PINGPONG text; clients' pings are answered
             compression=None,
             close_timeout=self.close_timeout,
+            process_request=self._admit,
         )
         self._port = self._server.sockets[0].getsockname()[1]
         if self.clock_mode == "shared":
@@ -316,6 +341,11 @@ class FakeKisServer:
         self._clients[cid] = client
         self._emit("connected", client=cid, path=stats.path, peer=stats.peer)
         client.writer = asyncio.create_task(self._write(client))
+        if self.scenario is not None:
+            client.rejections = Rejections()
+            client.scenario = self.scenario.stream(self.feed.timeline(), cid)
+            for action in client.scenario.opening():
+                self._apply(client, action, None)
         if self._ended and self.on_end == "close":
             self._close(client, NORMAL, "end of archive")
         try:
@@ -332,6 +362,14 @@ class FakeKisServer:
             await self._drop(client)
 
     def _receive(self, client: _Client, message: str | bytes) -> None:
+        if client.rejections:
+            rejection = client.rejections.judge(message)
+            if rejection is not None and self.scenario is not None:
+                client.stats.requests += 1
+                client.outbox.push(rejection.reply.to_json())
+                at = client.position.offset_ns if client.position is not None else 0
+                self._fault(client, ConnectionAction(offset_ns=at, step=rejection.step, what=rejection.what))
+                return
         response = client.session.receive(message)
         text = response.text
         if text is None:
@@ -439,6 +477,10 @@ class FakeKisServer:
                 frames = replies = 0
                 while outbox:
                     text = outbox.popleft()
+                    if isinstance(text, SendRaw):  # a scenario's malformed frame: bytes, or text as given
+                        await ws.send(text.payload, text=not text.binary)
+                        frames += 1
+                        continue
                     await ws.send(text)
                     if is_data_frame(text):
                         frames += 1
@@ -459,13 +501,17 @@ class FakeKisServer:
         try:
             if (delay := clock.origin - loop.time()) > 0:
                 await asyncio.sleep(delay)  # the settle time: offset 0 is at the origin, at any speed
-            for event in self.feed.timeline():
+            for event in client.scenario if client.scenario is not None else self.feed.timeline():
                 if speed is not None:
                     late = loop.time() - clock.deadline(event.offset_ns)
                     if late < 0:
                         await clock.wait(event.offset_ns)
                         late = loop.time() - clock.deadline(event.offset_ns)
                     client.lag = late
+                if type(event) is not TimelineEvent:  # a scenario's connection action, due now
+                    if self._apply(client, event, clock):
+                        return
+                    continue
                 if (event.tr_id, event.tr_key) in routes:
                     client.position = event
                     if not outbox.push(event.text):
@@ -545,6 +591,52 @@ class FakeKisServer:
         if self.on_end == "close":
             await asyncio.gather(*(self._finish(c) for c in list(self._clients.values())), return_exceptions=True)
         self._check_done()
+
+    # -- scenarios ----------------------------------------------------------------------------------------
+    def _admit(self, connection: ServerConnection, request: Any) -> Any:
+        """Handshake hook: HTTP 503 while a scenario's ``disconnect … refuse`` is in force."""
+        if asyncio.get_running_loop().time() < self._refuse_until:
+            self._emit("refused_connection", path=request.path, reason="scenario: refusing connections")
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "scenario: refusing connections\n")
+        return None
+
+    def _fault(self, client: _Client, action: ConnectionAction) -> None:
+        assert self.scenario is not None
+        record = self.scenario.fault(action, client.stats.id)
+        self.faults.append(record)
+        self._emit("fault", **record)
+
+    def _apply(self, client: _Client, action: ConnectionAction, clock: ReplayClock | None) -> bool:
+        """Carry out and log one scenario action; True when it ended the connection."""
+        self._fault(client, action)
+        if isinstance(action, Close | Abort):
+            if action.refuse_until_ns is not None:
+                loop = asyncio.get_running_loop()
+                until = clock.deadline(action.refuse_until_ns) if clock is not None and self.speed else (
+                    loop.time() + (action.refuse_until_ns - action.offset_ns) / 1e9 / (self.speed or 1))
+                self._refuse_until = max(self._refuse_until, until)
+            if isinstance(action, Close):
+                self._close(client, action.code, action.reason)
+            elif client.closing is None:
+                client.closing = (1006, "scenario: connection dropped without a close frame")
+                client.outbox.close()
+                client.ws.transport.abort()
+            return True
+        if isinstance(action, RejectSubscriptions) and client.rejections is not None:
+            client.rejections.arm(action)
+        elif isinstance(action, SetPingPong):
+            if action.stop:
+                client.session.ping_interval = None
+            elif action.interval_ns is not None:
+                client.session.ping_interval = action.interval_ns / 1e9 / (self.speed or 1)
+            else:
+                client.session.ping_interval = self.ping_interval
+            client.outbox.wake()  # the writer re-reads when the next PINGPONG is due
+        elif isinstance(action, SendRaw) and not client.outbox.push(action):  # type: ignore[arg-type]
+            if not client.outbox.closed:
+                self._kick(client, POLICY, f"client stopped reading: {len(client.outbox)} frames buffered")
+            return True
+        return False
 
     def _check_done(self) -> None:
         if self._done is None:
