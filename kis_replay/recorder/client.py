@@ -256,6 +256,7 @@ class Recorder:
         self._gap_attempts = 0
         self._renewed = False  #: a new approval key was requested and no session has been established since
         self._last_close_wall: int | None = None
+        self._established_once = False
 
     # -- control -------------------------------------------------------------------------------------
 
@@ -311,7 +312,9 @@ class Recorder:
                 break
             now = time.monotonic()
             if self._gap_from is None:
-                self._gap_from = self._last_close_wall or started_wall
+                # missing since the recording started, or since the last established connection ended
+                self._gap_from = self._last_close_wall if self._established_once and self._last_close_wall \
+                    else started_wall
                 self._gap_reason = ended.reason
                 self._gap_attempts = 0
             self._gap_attempts += 1
@@ -422,6 +425,7 @@ class Recorder:
         now_wall, now_mono = time.time_ns(), time.monotonic_ns()
         self.backoff.connected(time.monotonic())
         self._renewed = False
+        self._established_once = True
         self.status.state = "streaming"
         self.archive.set_preamble(
             [PreambleRecord(RecordKind.CONTROL, text.encode(), _S2C, conn) for text in session.acks]
