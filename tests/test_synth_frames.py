@@ -51,7 +51,7 @@ def day_session() -> list[tuple[int, str]]:
     session = SynthSession.create(
         ["H0ZFASP0", "H0IOCNT0"],
         ["111V06", "112W09", "201X12350", "201X12365", "301X12350", "301X12330"],
-        duration_s=45, seed=11,
+        duration_s=20, seed=11,
     )
     return list(generate(session))
 

@@ -102,12 +102,14 @@ def test_adding_a_symbol_leaves_the_others_alone():
 
 
 def test_same_seed_same_archive_bytes(tmp_path):
-    session = SynthSession.create(["H0ZFASP0", "H0IOCNT0"], duration_s=6, seed=7)
+    def session(seed):
+        return SynthSession.create(["H0ZFASP0", "H0IOCNT0"], ["111V06", "201X12350"], duration_s=4, seed=seed)
+
     a, b = tmp_path / "a.kisrec.zst", tmp_path / "b.kisrec.zst"
-    write_archive(session, a)
-    write_archive(session, b)
+    write_archive(session(7), a)
+    write_archive(session(7), b)
     assert a.read_bytes() == b.read_bytes()
-    write_archive(SynthSession.create(["H0ZFASP0", "H0IOCNT0"], duration_s=6, seed=8), b)
+    write_archive(session(8), b)
     assert a.read_bytes() != b.read_bytes()
 
 
