@@ -17,6 +17,7 @@ from ..archive import ArchiveError, parse_time_of_day
 from ..recorder.rotation import parse_duration
 from ..synth import DEFAULT_DATE, DEFAULT_DURATION_S, DEFAULT_SEED, SYNTH_TRS, SynthError, SynthSession
 from ..synth.recording import write_archive
+from ..synth.session import exact
 
 _DEFAULT_TRS = ("H0ZFASP0", "H0IOCNT0")
 
@@ -59,8 +60,8 @@ def canonical_command(session: SynthSession) -> str:
     for tr_id in session.tr_ids:
         argv += ["--tr", tr_id]
     argv += ["--symbols", ",".join(f"{tr}:{code}" for tr, code in session.subscriptions)]
-    argv += ["--duration", f"{session.duration_s:g}s", "--seed", str(session.seed), "--rate", f"{session.rate:g}",
-             "--start", session.start.strftime("%H:%M:%S"), "--date", session.date.isoformat()]
+    argv += ["--duration", f"{exact(session.duration_s)}s", "--seed", str(session.seed), "--rate", exact(session.rate),
+             "--start", session.start.isoformat(), "--date", session.date.isoformat()]
     return shlex.join(argv)
 
 

@@ -44,7 +44,8 @@ class MarketSession(enum.Enum):
         return f"{self.name.lower()} session {self.opens:%H:%M}–{self.closes:%H:%M} KST"
 
 
-#: Which session each TR we synthesise trades in.
+#: Which session each TR we synthesise trades in. (KRX index options open at 08:45; synthetic day sessions
+#: start every TR at 09:00, the stock market's open, where the burst of the day is.)
 SESSION_OF_TR: dict[str, MarketSession] = {
     "H0ZFASP0": MarketSession.DAY,
     "H0IOCNT0": MarketSession.DAY,

@@ -21,6 +21,7 @@ __all__ = [
     "SYNTH_TRS",
     "SynthError",
     "SynthSession",
+    "exact",
 ]
 
 #: The trading day when none is given: fixed, so that the same seed gives the same bytes on any day.
@@ -129,11 +130,16 @@ class SynthSession:
             "generator": "kis-replay synth",
             "seed": str(self.seed),
             "date": self.date.isoformat(),
-            "start": self.start.strftime("%H:%M:%S"),
-            "duration_s": f"{self.duration_s:g}",
-            "rate": f"{self.rate:g}",
+            "start": self.start.isoformat(),
+            "duration_s": exact(self.duration_s),
+            "rate": exact(self.rate),
             "trs": ",".join(self.tr_ids),
         }
+
+
+def exact(value: float) -> str:
+    """``value`` as short text that reads back as the same float (``150``, ``0.5``, ``0.1234567``)."""
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def _assign(item: str, tr_ids: list[str], chosen: dict[str, list[str]], date: dt.date) -> None:

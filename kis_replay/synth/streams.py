@@ -98,7 +98,7 @@ def quote_stream(
         if option is not None:
             fair = option.theoretical(ns) * 100
         else:
-            fair += rng.gauss(0, 0.15) * ladder.tick_above(int(fair))
+            fair += rng.gauss(0, 0.05) * ladder.tick_above(int(fair))
         book.step(fair)
         snap = book.snapshot()
         values = (
