@@ -146,9 +146,30 @@ def _describe(event: dict[str, Any]) -> str:
         return f"{who}: end of archive ({event['frames_sent']:,} frames)"
     if kind == "stopped":
         return f"stopped: {event['frames_sent']:,} frames sent"
+    if kind == "fault":
+        when = f" at {event['session_time']}" if event.get("session_time") else ""
+        return f"{who}: scenario {event['scenario']} step {event['step']} ({event['type']}){when}: {event['what']}"
+    if kind == "refused_connection":
+        return f"connection to {event['path']} refused (HTTP 503): {event['reason']}"
     if kind in ("error", "warning"):
         return f"{kind}: {event.get('problem') or event.get('message')}"
     return json.dumps(event, default=str)
+
+
+def _scenario_run(name: str | None, seed: int | None, path: Path, clock: str) -> Any:
+    """``--scenario``, loaded and checked before the server starts (a bad file: its path, line and step)."""
+    if name is None:
+        if seed is not None:
+            raise _fail("--seed seeds a scenario's random steps: give --scenario too")
+        return None
+    from ..scenarios import ScenarioError, ScenarioRun, resolve_scenario
+
+    if clock != "per-client":
+        raise _fail("--scenario needs --clock per-client: its steps apply to each connection's own replay")
+    try:
+        return ScenarioRun.prepare(resolve_scenario(name), path, seed)
+    except ScenarioError as exc:
+        raise _fail(f"--scenario: {exc}") from None
 
 
 def _status_text(server: Any, tz: str) -> str:
@@ -237,9 +258,13 @@ def _warning_hook(log: EventLog) -> Callable[..., None]:
               help="Seconds of idleness before a PINGPONG (0: never).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the URL and errors.")
 @click.option("--json-log", is_flag=True, help="One JSON object per event on stdout (for CI).")
+@click.option("--scenario", metavar="NAME|FILE.toml",
+              help="Apply a burst/fault scenario: a built-in name (see `kis-replay scenarios`) or a TOML file.")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the scenario's random steps (default: its own).")
 def replay(archive: str | None, speed: str, host: str, port: int, start: str | None, end: str | None,
            only: tuple[str, ...], loop: bool, clock: str, filter_mode: str, approval_key: str | None,
-           allow_shared_key: bool, on_end: str, ping_interval: float, quiet: bool, json_log: bool) -> None:
+           allow_shared_key: bool, on_end: str, ping_interval: float, quiet: bool, json_log: bool,
+           scenario: str | None = None, seed: int | None = None) -> None:
     """Serve ARCHIVE (default: the bundled sample session) as a fake KIS real-time WebSocket server.
 
     Bots connect to the printed URL (any path) and subscribe as they would to KIS; each gets the
@@ -253,6 +278,7 @@ def replay(archive: str | None, speed: str, host: str, port: int, start: str | N
     except ReplayOptionError as exc:
         raise click.BadParameter(str(exc)) from None
     path = _archive_path(archive)
+    run = _scenario_run(scenario, seed, path, clock)
     log = EventLog("json" if json_log else "quiet" if quiet else "text", "Asia/Seoul", sys.stdout, sys.stderr)
     with warnings.catch_warnings():
         warnings.simplefilter("always", ArchiveWarning)
@@ -264,7 +290,7 @@ def replay(archive: str | None, speed: str, host: str, port: int, start: str | N
             server = FakeKisServer(path, options, host=host, port=port, clock=clock,  # type: ignore[arg-type]
                                    on_end=on_end, approval_key=approval_key,  # type: ignore[arg-type]
                                    allow_shared_key=allow_shared_key, ping_interval=ping_interval or None,
-                                   on_event=log)
+                                   on_event=log, scenario=run)
         except (ArchiveError, ReplayOptionError) as exc:
             raise _fail(str(exc)) from None
         except OSError as exc:
