@@ -33,7 +33,7 @@ records_strategy = st.lists(
     st.builds(
         ArchiveRecord,
         wall_ns=st.integers(T0, T0 + 3_600 * 10**9),
-        mono_ns=st.integers(0, 2**63 - 1),
+        mono_ns=st.integers(-(2**62), 2**62 - 1),
         direction=st.sampled_from(Direction),
         conn=st.integers(0, 2**32 - 1),
         # CONTROL payloads are redacted (tested elsewhere); every other kind is stored untouched

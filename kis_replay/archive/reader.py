@@ -13,22 +13,27 @@ import os
 import warnings
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from itertools import accumulate, chain, compress, repeat
+from operator import and_
 from types import TracebackType
 from typing import BinaryIO
 
 import zstandard
 
+from .batches import BATCH_HEAD, BatchColumns, batch_end, decode_batch
 from .errors import ArchiveError, ArchiveWarning
 from .header import PREAMBLE, ArchiveHeader, decode_preamble
 from .index import IndexEntry, read_index
-from .records import DIRECTION_OF, KIND_OF, RECORD_HEAD, ArchiveRecord, Direction, RecordKind
+from .records import DIRECTION_OF, KIND_OF, ArchiveRecord, Direction, RecordKind
 from .routes import route_of
 from .zstd_frames import find_next_frame, walk_frame
 
 __all__ = ["ArchiveReader", "ReaderStats"]
 
 _READ_CHUNK = 1 << 20
-_HEAD = RECORD_HEAD.size
+_KNOWN_KINDS = bytes(int(k) for k in RecordKind)
+_KNOWN_DIRECTIONS = bytes(int(d) for d in Direction)
+_ROUTED_KINDS = (RecordKind.DATA, RecordKind.CONTROL)
 _new_record = tuple.__new__  # ArchiveRecord(...) without the NamedTuple's Python-level __new__
 
 
@@ -168,15 +173,14 @@ class ArchiveReader:
         if self._scanned_index is None:
             entries = []
             for frame in self._frames(None, None, None):
-                n = lo = hi = 0
+                n, lo, hi = 0, 1 << 63, -(1 << 63)
                 tr_ids: set[str] = set()
-                for r in self._parse(frame, None, None, None, None, None, None):
-                    lo = r.wall_ns if n == 0 or r.wall_ns < lo else lo
-                    hi = r.wall_ns if n == 0 or r.wall_ns > hi else hi
-                    n += 1
-                    route = route_of(r.kind, r.direction, r.payload)
-                    if route is not None:
-                        tr_ids.add(route[0])
+                for c in self._columns_of(frame):
+                    n, lo, hi = n + c.count, min(lo, min(c.walls)), max(hi, max(c.walls))
+                    for r in self._all_of(frame.data, c):
+                        route = route_of(r.kind, r.direction, r.payload) if r.kind in _ROUTED_KINDS else None
+                        if route is not None:
+                            tr_ids.add(route[0])
                 if n:
                     entries.append(IndexEntry(frame.offset, frame.end - frame.offset, lo, hi, n,
                                               frozenset(tr_ids)))
@@ -219,54 +223,85 @@ class ArchiveReader:
         index shows to be outside the time range or without any of ``tr_ids`` are not decompressed.
         """
         self._open()
-        kind_set = None if kinds is None else frozenset(int(k) for k in kinds)
-        dir_set = None if directions is None else frozenset(int(d) for d in directions)
-        id_set = None if tr_ids is None else frozenset(tr_ids)
-        key_set = None if tr_keys is None else frozenset(tr_keys)
-        for frame in self._frames(start_ns, end_ns, id_set):
-            yield from self._parse(frame, start_ns, end_ns, kind_set, dir_set, id_set, key_set)
+        flt = _Filter.of(start_ns, end_ns, tr_ids, tr_keys, directions, kinds)
+        frames = self._frames(start_ns, end_ns, flt.tr_ids if flt else None)
+        return chain.from_iterable(chain.from_iterable(self._records_of(frame, flt) for frame in frames))
 
-    def _parse(self, frame: _Frame, start_ns: int | None, end_ns: int | None, kinds: frozenset[int] | None,
-               directions: frozenset[int] | None, tr_ids: frozenset[str] | None,
-               tr_keys: frozenset[str] | None) -> Iterator[ArchiveRecord]:
+    def _records_of(self, frame: _Frame, flt: _Filter | None) -> Iterator[Iterator[ArchiveRecord]]:
+        """One iterator of records per batch of the frame: per record, only C code runs (no filter)."""
+        for c in self._columns_of(frame):
+            records = self._all_of(frame.data, c)
+            if flt is None:
+                yield records
+                continue
+            selectors = None
+            if flt.start_ns is not None or flt.end_ns is not None:
+                lo = -(1 << 63) if flt.start_ns is None else flt.start_ns
+                hi = (1 << 63) if flt.end_ns is None else flt.end_ns
+                first, last = min(c.walls), max(c.walls)
+                if last < lo or first >= hi:
+                    continue
+                if not (lo <= first and last < hi):
+                    selectors = map(and_, map(lo.__le__, c.walls), map(hi.__gt__, c.walls))
+            if flt.kind_mask is not None:
+                by_kind = map(flt.kind_mask.__getitem__, c.kinds)
+                selectors = by_kind if selectors is None else map(and_, selectors, by_kind)
+            if flt.direction_mask is not None:
+                by_direction = map(flt.direction_mask.__getitem__, c.directions)
+                selectors = by_direction if selectors is None else map(and_, selectors, by_direction)
+            if selectors is not None:
+                records = compress(records, selectors)
+            if flt.tr_ids is not None or flt.tr_keys is not None:
+                records = filter(flt.route_matches, records)
+            yield records
+
+    def _columns_of(self, frame: _Frame) -> Iterator[BatchColumns]:
+        """The decoded batches of one frame; a batch a cut went through is dropped and reported."""
         data = frame.data
         size = len(data)
-        unpack = RECORD_HEAD.unpack_from
-        kind_of, direction_of = KIND_OF, DIRECTION_OF
-        lo = -(1 << 63) if start_ns is None else start_ns
-        hi = (1 << 63) if end_ns is None else end_ns
-        routed = tr_ids is not None or tr_keys is not None
-        filtered = routed or start_ns is not None or end_ns is not None or kinds is not None \
-            or directions is not None
-        pos = count = unknown = 0
-        while pos + _HEAD <= size:
-            length, kind, direction, _flags, conn, wall, mono = unpack(data, pos)
-            end = pos + _HEAD + length
+        pos = count = 0
+        problem: str | None = None
+        while pos + BATCH_HEAD.size <= size:
+            found = batch_end(data, pos)
+            if isinstance(found, str):
+                problem = found
+                break
+            end, n = found
             if end > size:
                 break
-            count += 1
-            k, d = kind_of[kind], direction_of[direction]
-            if k is None or d is None:
-                unknown += 1
-            elif not filtered:
-                yield _new_record(ArchiveRecord, (wall, mono, d, conn, k, data[pos + _HEAD:end]))
-            elif (lo <= wall < hi and (kinds is None or kind in kinds)
-                  and (directions is None or direction in directions)):
-                record = _new_record(ArchiveRecord, (wall, mono, d, conn, k, data[pos + _HEAD:end]))
-                if not routed or _route_matches(record, tr_ids, tr_keys):
-                    yield record
+            columns = decode_batch(data, pos, n)
+            if isinstance(columns, str):
+                problem = columns
+                break
+            count += n
+            self.stats.records_parsed += n
+            yield columns
             pos = end
-        self.stats.records_parsed += count
-        self.stats.records_unknown += unknown
-        if pos != size and frame.complete:
-            self._warn("corrupt", frame.offset,
-                       f"frame at offset {frame.offset} ends inside a record ({size - pos} bytes left over)")
+        if problem is not None:
+            self._warn("corrupt", frame.offset, f"frame at offset {frame.offset}: {problem}; the rest of the "
+                                                "frame is skipped, records lost unknown")
         elif not frame.complete:
             self._warn("cut", self._size,
                        f"file cut at offset {self._size}, inside the frame at offset {frame.offset}: "
                        f"{count} records recovered from that frame"
-                       + (f", {size - pos} bytes of a partial record dropped" if pos != size else ""),
+                       + (f", {size - pos} bytes of an unfinished batch dropped" if pos != size else ""),
                        records_recovered=count)
+        elif pos != size:
+            self._warn("corrupt", frame.offset,
+                       f"frame at offset {frame.offset} ends inside a batch ({size - pos} bytes left over)")
+
+    def _all_of(self, data: bytes, c: BatchColumns) -> Iterator[ArchiveRecord]:
+        """Every record of a decoded batch, built by C-level maps (no Python code per record)."""
+        ends = list(accumulate(c.lengths, initial=c.payload_start))
+        payloads = map(data.__getitem__, map(slice, ends, ends[1:]))
+        kinds = map(KIND_OF.__getitem__, c.kinds)
+        directions = map(DIRECTION_OF.__getitem__, c.directions)
+        fields = zip(c.walls, c.monos, directions, c.conns, kinds, payloads, strict=True)
+        if c.kinds.translate(None, _KNOWN_KINDS) or c.directions.translate(None, _KNOWN_DIRECTIONS):
+            known = [f for f in fields if f[2] is not None and f[4] is not None]
+            self.stats.records_unknown += c.count - len(known)
+            return map(_new_record, repeat(ArchiveRecord), known)
+        return map(_new_record, repeat(ArchiveRecord), fields)
 
     def _frames(self, start_ns: int | None, end_ns: int | None,
                 tr_ids: frozenset[str] | None) -> Iterator[_Frame]:
@@ -362,8 +397,35 @@ class ArchiveReader:
         warnings.warn(warning, stacklevel=4)
 
 
-def _route_matches(record: ArchiveRecord, tr_ids: frozenset[str] | None, tr_keys: frozenset[str] | None) -> bool:
-    route = route_of(record.kind, record.direction, record.payload)
-    if route is None:
-        return False
-    return (tr_ids is None or route[0] in tr_ids) and (tr_keys is None or route[1] in tr_keys)
+@dataclass(frozen=True)
+class _Filter:
+    """What :meth:`ArchiveReader.records` keeps, in the forms its batch-at-a-time filtering needs."""
+
+    start_ns: int | None
+    end_ns: int | None
+    tr_ids: frozenset[str] | None
+    tr_keys: frozenset[str] | None
+    kind_mask: tuple[bool, ...] | None  # indexed by the stored kind number
+    direction_mask: tuple[bool, ...] | None
+
+    @classmethod
+    def of(cls, start_ns: int | None, end_ns: int | None, tr_ids: Collection[str] | None,
+           tr_keys: Collection[str] | None, directions: Collection[Direction] | None,
+           kinds: Collection[RecordKind] | None) -> _Filter | None:
+        if all(x is None for x in (start_ns, end_ns, tr_ids, tr_keys, directions, kinds)):
+            return None
+        kind_set = None if kinds is None else {int(k) for k in kinds}
+        dir_set = None if directions is None else {int(d) for d in directions}
+        return cls(
+            start_ns, end_ns,
+            None if tr_ids is None else frozenset(tr_ids),
+            None if tr_keys is None else frozenset(tr_keys),
+            None if kind_set is None else tuple(i in kind_set for i in range(256)),
+            None if dir_set is None else tuple(i in dir_set for i in range(256)),
+        )
+
+    def route_matches(self, record: ArchiveRecord) -> bool:
+        route = route_of(record.kind, record.direction, record.payload)
+        if route is None:
+            return False
+        return (self.tr_ids is None or route[0] in self.tr_ids) and (self.tr_keys is None or route[1] in self.tr_keys)

@@ -1,16 +1,15 @@
 """One archived event: what crossed the wire, when, in which direction, on which connection.
 
-The byte layout of a record (``docs/archive-format.md``, "Records") lives here and only here: a fixed
-28-byte little-endian head followed by the payload exactly as it was received.
+The stored numbers of the enums are part of the file format; how records are laid out in a frame is
+:mod:`~kis_replay.archive.batches`.
 """
 
 from __future__ import annotations
 
 import enum
-import struct
 from typing import NamedTuple
 
-__all__ = ["RECORD_HEAD", "ArchiveRecord", "Direction", "RecordKind"]
+__all__ = ["DIRECTION_OF", "KIND_OF", "ArchiveRecord", "Direction", "RecordKind"]
 
 
 class RecordKind(enum.IntEnum):
@@ -49,10 +48,6 @@ class ArchiveRecord(NamedTuple):
         """The payload as text (every KIS message is UTF-8; undecodable bytes become U+FFFD)."""
         return self.payload.decode("utf-8", "replace")
 
-
-#: Record head: payload length (u32), kind (u8), direction (u8), flags (u16, 0 in version 1),
-#: connection (u32), wall_ns (i64), mono_ns (i64). The payload follows.
-RECORD_HEAD = struct.Struct("<IBBHIqq")
 
 #: Lookup tables from stored numbers to enum members: indexing a tuple is far cheaper than calling the
 #: enum on every record of a multi-million-record scan. ``None`` marks numbers version 1 does not define.

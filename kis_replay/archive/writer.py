@@ -1,10 +1,10 @@
 """ArchiveWriter: events in, a crash-safe, seekable ``.kisrec.zst`` file out.
 
 The file is a plain zstd stream (``zstdcat`` reads it) made of independent frames: the header frame, one
-frame per ``frame_seconds`` of session time, and the seek index as a skippable frame at the end. Within a
-frame, a zstd block is flushed to the OS at least every ``flush_interval`` seconds of real time, so a
-process killed at any moment leaves every flushed record readable. Records are batched in memory and
-compressed in chunks, which is what makes ~10^5-10^6 writes a second possible from Python.
+frame per ``frame_seconds`` of session time, and the seek index as a skippable frame at the end. Records
+wait in memory, column by column, until a batch is complete (a flush, a frame's end, ~256 KiB); a flush
+also ends a zstd block and hands it to the OS, at least every ``flush_interval`` seconds of real time, so
+a process killed at any moment leaves every flushed record readable.
 """
 
 from __future__ import annotations
@@ -17,21 +17,28 @@ from typing import BinaryIO
 
 import zstandard
 
+from .batches import BYTES_PER_RECORD, MONO_RANGE, WALL_RANGE, encode_batch
 from .errors import ArchiveError
 from .header import ArchiveHeader, encode_header
 from .index import IndexEntry, encode_index
-from .records import RECORD_HEAD, ArchiveRecord, Direction, RecordKind
+from .records import ArchiveRecord, Direction, RecordKind
 from .redaction import Redactor
 from .routes import route_of
 
 __all__ = ["ArchiveWriter"]
 
-_COMPRESS_CHUNK = 1 << 18  # compress the batch once it holds this many bytes
+_BATCH_BYTES = 1 << 18  # a batch is compressed once it holds this many bytes
 _VALID_KINDS = frozenset(int(k) for k in RecordKind)
 _VALID_DIRECTIONS = frozenset(int(d) for d in Direction)
 _DATA = int(RecordKind.DATA)
 _CONTROL = int(RecordKind.CONTROL)
+_WALL_LO, _WALL_HI = WALL_RANGE
+_MONO_LO, _MONO_HI = MONO_RANGE
 _U32 = 1 << 32
+#: A data frame's TR id ends before this many bytes in every TR KIS has (``0|H0ZFASP0|``): the writer
+#: remembers the TR of each such prefix instead of asking the codec again for every frame.
+_ROUTE_PREFIX = 12
+_ROUTE_CACHE_MAX = 4096
 
 
 class ArchiveWriter:
@@ -64,29 +71,36 @@ class ArchiveWriter:
         self.frame_ns = int(frame_seconds * 1e9)
         self.max_frame_bytes = max_frame_bytes
         self.fsync = fsync
-        self.records_written = 0
         self.bytes_written = 0
         self._redactor = Redactor()
         self._cctx = zstandard.ZstdCompressor(level=level, write_checksum=True)
-        self._index: list[IndexEntry] = []
-        self._batch = bytearray()
         self._cobj: zstandard.ZstdCompressionObj | None = None
+        self._index: list[IndexEntry] = []
+        self._route_cache: dict[bytes, str] = {}
+        #: the open batch: (length, kind, direction, conn, wall_ns, mono_ns, payload) per record
+        self._rows: list[tuple[int, int, int, int, int, int, bytes]] = []
+        self._records_done = 0  # records in batches already compressed
+        # the open frame
+        self._frame_first: int | None = None  # wall_ns of its first record; None: no record yet
         self._frame_offset = 0
-        self._frame_bytes = 0
-        self._frame_records = 0
-        self._frame_first = 0
+        self._frame_bytes = 0  # uncompressed, batches compressed and the open one
+        self._batch_start = 0  # _frame_bytes when the open batch began
+        self._frame_records = 0  # in batches already compressed
         self._frame_min = 0
         self._frame_max = 0
         self._frame_tr_ids: set[str] = set()
-        self._last_wall: int | None = None
-        self._last_mono: int | None = None
+        self._previous_times: tuple[int, int] | None = None  # of the last record of the last batch
         try:
             self._file: BinaryIO | None = open(self.path, "wb")  # noqa: SIM115  (closed in close())
         except OSError as exc:
             raise ArchiveError(f"{self.path}: cannot create the archive: {exc.strerror or exc}") from None
         self._emit(self._cctx.compress(encode_header(header)))
         self._sync()
-        self._last_flush = time.monotonic()
+        self._flush_due = time.monotonic() + flush_interval
+
+    @property
+    def records_written(self) -> int:
+        return self._records_done + len(self._rows)
 
     # -- writing -------------------------------------------------------------------------------------
 
@@ -117,38 +131,33 @@ class ArchiveWriter:
                 payload = bytes(payload)
             else:
                 raise TypeError(f"payload must be bytes or str, not {type(payload).__name__}")
-        if kind not in _VALID_KINDS or direction not in _VALID_DIRECTIONS or not 0 <= conn < _U32:
-            raise ValueError(f"bad record: kind={kind!r}, direction={direction!r}, conn={conn!r}")
+        if (kind not in _VALID_KINDS or direction not in _VALID_DIRECTIONS or not 0 <= conn < _U32
+                or not _WALL_LO <= wall_ns < _WALL_HI or not _MONO_LO <= mono_ns < _MONO_HI
+                or len(payload) >= _U32):
+            raise ValueError(f"record does not fit the archive format: kind={kind!r}, direction={direction!r}, "
+                             f"conn={conn!r}, wall_ns={wall_ns!r}, mono_ns={mono_ns!r}, {len(payload)} bytes")
         if kind == _CONTROL:
             payload = self._redactor.redact(payload)
-        size = RECORD_HEAD.size + len(payload)
-        if self._frame_records and (
-            wall_ns - self._frame_first >= self.frame_ns or self._frame_bytes + size > self.max_frame_bytes
-        ):
+        first = self._frame_first
+        if first is None:
+            self._frame_first = wall_ns
+        elif wall_ns - first >= self.frame_ns or self._frame_bytes >= self.max_frame_bytes:
             self._end_frame()
-        if not self._frame_records:
-            self._frame_first = self._frame_min = self._frame_max = wall_ns
-        elif wall_ns > self._frame_max:
-            self._frame_max = wall_ns
-        elif wall_ns < self._frame_min:
-            self._frame_min = wall_ns
-        batch = self._batch
-        try:
-            batch += RECORD_HEAD.pack(len(payload), kind, direction, 0, conn, wall_ns, mono_ns)
-        except Exception as exc:  # struct.error: a time or length out of range
-            raise ValueError(f"record does not fit the format: {exc}") from None
-        batch += payload
-        self._frame_records += 1
-        self._frame_bytes += size
-        self.records_written += 1
-        self._last_wall, self._last_mono = wall_ns, mono_ns
-        if kind in (_DATA, _CONTROL):
-            route = route_of(kind, direction, payload)
-            if route is not None:
-                self._frame_tr_ids.add(route[0])
-        if len(batch) >= _COMPRESS_CHUNK:
-            self._compress(None)
-        if time.monotonic() - self._last_flush >= self.flush_interval:
+            self._frame_first = wall_ns
+        length = len(payload)
+        self._rows.append((length, kind, direction, conn, wall_ns, mono_ns, payload))
+        self._frame_bytes += BYTES_PER_RECORD + length
+        if kind == _DATA:
+            tr_id = self._route_cache.get(payload[:_ROUTE_PREFIX])
+            if tr_id is None:
+                self._learn_route(kind, direction, payload)
+            else:
+                self._frame_tr_ids.add(tr_id)
+        elif kind == _CONTROL:
+            self._learn_route(kind, direction, payload)
+        if self._frame_bytes - self._batch_start >= _BATCH_BYTES:
+            self._compress_batch(None)
+        if time.monotonic() >= self._flush_due:
             self.flush()
 
     def write_record(self, record: ArchiveRecord) -> None:
@@ -167,8 +176,8 @@ class ArchiveWriter:
         if wall_ns is None:
             wall_ns = end_ns
         if mono_ns is None:
-            mono_ns = (time.monotonic_ns() if self._last_mono is None or self._last_wall is None
-                       else self._last_mono + (wall_ns - self._last_wall))
+            mono_ns = time.monotonic_ns() if self._last_times is None else \
+                self._last_times[1] + (wall_ns - self._last_times[0])
         payload = json.dumps({"start_ns": start_ns, "end_ns": end_ns, "reason": reason},
                              ensure_ascii=False, separators=(",", ":"))
         self.write(RecordKind.GAP, payload, direction=Direction.NONE, conn=conn, wall_ns=wall_ns, mono_ns=mono_ns)
@@ -179,17 +188,17 @@ class ArchiveWriter:
         """Make every record written so far readable from the file, even if the process dies next."""
         if self._file is None:
             return
-        if self._batch or self._cobj is not None:
-            self._compress(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+        if self._rows or self._cobj is not None:
+            self._compress_batch(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
         self._sync()
-        self._last_flush = time.monotonic()
+        self._flush_due = time.monotonic() + self.flush_interval
 
     def close(self) -> None:
         """End the last frame, append the seek index, flush. Closing twice does nothing."""
         if self._file is None:
             return
         try:
-            if self._frame_records:
+            if self._frame_first is not None:
                 self._end_frame()
             self._emit(encode_index(self._index))
             self._sync()
@@ -206,27 +215,59 @@ class ArchiveWriter:
 
     # -- internals -----------------------------------------------------------------------------------
 
-    def _compress(self, flush_mode: int | None) -> None:
-        """Feed the batch to the current frame's compressor; ``flush_mode`` also emits a block/frame end."""
+    @property
+    def _last_times(self) -> tuple[int, int] | None:
+        """(wall_ns, mono_ns) of the last record written, if any is still known."""
+        if self._rows:
+            return self._rows[-1][4], self._rows[-1][5]
+        return self._previous_times
+
+    def _learn_route(self, kind: int, direction: int, payload: bytes) -> None:
+        route = route_of(kind, direction, payload)
+        if route is None:
+            return
+        self._frame_tr_ids.add(route[0])
+        if kind == _DATA and len(route[0]) + 3 <= _ROUTE_PREFIX:  # "0|" + tr_id + "|" within the prefix
+            if len(self._route_cache) >= _ROUTE_CACHE_MAX:
+                self._route_cache.clear()
+            self._route_cache[payload[:_ROUTE_PREFIX]] = route[0]
+
+    def _compress_batch(self, flush_mode: int | None) -> None:
+        """Compress the open batch into the current frame; ``flush_mode`` also ends a block or the frame."""
         if self._cobj is None:
             self._cobj = self._cctx.compressobj()
             self._frame_offset = self.bytes_written
-        out = self._cobj.compress(bytes(self._batch)) if self._batch else b""
-        self._batch.clear()
+        out = b""
+        rows = self._rows
+        if rows:
+            lengths, kinds, directions, conns, walls, monos, payloads = zip(*rows, strict=True)
+            lo, hi = min(walls), max(walls)
+            if self._frame_records:
+                lo, hi = min(lo, self._frame_min), max(hi, self._frame_max)
+            self._frame_min, self._frame_max = lo, hi
+            self._frame_records += len(rows)
+            self._records_done += len(rows)
+            self._previous_times = walls[-1], monos[-1]
+            self._rows = []
+            self._batch_start = self._frame_bytes
+            out = self._cobj.compress(encode_batch(lengths, bytes(kinds), bytes(directions), conns, walls, monos,
+                                                   payloads))
         if flush_mode is not None:
             out += self._cobj.flush(flush_mode)
         if out:
             self._emit(out)
 
     def _end_frame(self) -> None:
-        self._compress(zstandard.COMPRESSOBJ_FLUSH_FINISH)
+        self._compress_batch(zstandard.COMPRESSOBJ_FLUSH_FINISH)
         self._cobj = None
         self._index.append(IndexEntry(
             self._frame_offset, self.bytes_written - self._frame_offset, self._frame_min, self._frame_max,
             self._frame_records, frozenset(self._frame_tr_ids),
         ))
+        self._frame_first = None
         self._frame_records = 0
         self._frame_bytes = 0
+        self._batch_start = 0
         self._frame_tr_ids = set()
 
     def _emit(self, data: bytes) -> None:
@@ -239,4 +280,3 @@ class ArchiveWriter:
         self._file.flush()
         if self.fsync:
             os.fsync(self._file.fileno())
-
