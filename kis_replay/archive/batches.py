@@ -18,6 +18,8 @@ from itertools import accumulate
 from operator import sub
 from typing import NamedTuple
 
+from .records import RECORD_HEAD
+
 __all__ = ["BATCH_HEAD", "BATCH_TAG", "BatchColumns", "decode_batch", "encode_batch"]
 
 #: Batch head: tag ``b"KRB1"``, record count n (u32), total payload bytes (u32). Then the columns:
@@ -26,7 +28,7 @@ __all__ = ["BATCH_HEAD", "BATCH_TAG", "BatchColumns", "decode_batch", "encode_ba
 #: value itself), then the payloads concatenated.
 BATCH_TAG = b"KRB1"
 BATCH_HEAD = struct.Struct("<4sII")
-BYTES_PER_RECORD = 4 + 1 + 1 + 4 + 8 + 8  # column bytes per record, payload excluded
+BYTES_PER_RECORD = RECORD_HEAD.size  # column bytes per record, payload excluded
 
 #: Bounds that keep every delta inside an i64 (wall_ns: 1970 to 2116; mono_ns: ±146 years).
 WALL_RANGE = (0, 1 << 62)

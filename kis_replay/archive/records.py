@@ -7,9 +7,10 @@ The stored numbers of the enums are part of the file format; how records are lai
 from __future__ import annotations
 
 import enum
+import struct
 from typing import NamedTuple
 
-__all__ = ["DIRECTION_OF", "KIND_OF", "ArchiveRecord", "Direction", "RecordKind"]
+__all__ = ["DIRECTION_OF", "KIND_OF", "RECORD_HEAD", "ArchiveRecord", "Direction", "RecordKind"]
 
 
 class RecordKind(enum.IntEnum):
@@ -48,6 +49,11 @@ class ArchiveRecord(NamedTuple):
         """The payload as text (every KIS message is UTF-8; undecodable bytes become U+FFFD)."""
         return self.payload.decode("utf-8", "replace")
 
+
+#: One record's fixed fields, as the batch columns hold them (``batches.py``): payload length u32, kind u8,
+#: direction u8, connection u32, wall_ns i64, mono_ns i64. ``RECORD_HEAD.size`` is a record's stored size
+#: beyond its payload (before compression), which ``kis-replay info`` uses for its ratio.
+RECORD_HEAD = struct.Struct("<IBBIqq")
 
 #: Lookup tables from stored numbers to enum members: indexing a tuple is far cheaper than calling the
 #: enum on every record of a multi-million-record scan. ``None`` marks numbers version 1 does not define.
