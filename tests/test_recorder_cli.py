@@ -277,7 +277,8 @@ def test_reconnects_after_the_server_closes_with_gap_and_spacing(tmp_path, runs)
         until(lambda: len(data_texts_quiet(out)) >= 2 * len(mine), what="two full connections recorded")
         assert run.stop() == 0
     assert len(connects) >= 2
-    assert all(b - a >= 0.4 for a, b in itertools.pairwise(connects))
+    # spaced by the minimum interval (as seen by the server: handshake ends, off by a few ms each)
+    assert all(b - a >= 0.35 for a, b in itertools.pairwise(connects))
     assert data_texts(out, conn=1) == mine
     assert data_texts(out, conn=2) == mine
     records = list(ArchiveReader(out))

@@ -209,9 +209,10 @@ async def test_reconnects_after_a_drop_with_gap_and_resubscription(tmp_path):
     assert [[(r.tr_id, r.tr_key) for r in reqs] for reqs in server.requests] == [
         [("H0ZFASP0", "111V06"), ("H0IOCNT0", "201S11305")]
     ] * 2
-    # attempts are spaced by at least the minimum interval (server-side and recorder-side clocks)
-    assert server.connections[1] - server.connections[0] >= 0.3
+    # attempts are spaced by at least the minimum interval; the server sees the handshakes, which end
+    # a few ms after each attempt starts, so its view may be off by that much
     assert rec.attempts[1] - rec.attempts[0] >= 0.3
+    assert server.connections[1] - server.connections[0] >= 0.25
     [gap] = of(records, RecordKind.GAP)
     info = json.loads(gap.payload)
     closed = [r for r in of(records, RecordKind.CLOSED) if r.conn == 1]
@@ -370,3 +371,26 @@ async def test_size_rotation_files_are_complete_and_start_with_the_acks(tmp_path
             assert records[0].kind == RecordKind.CONTROL  # the ack comes first in every later file
         joined += [r.text for r in of(records, RecordKind.DATA)]
     assert joined == sent
+
+
+async def test_records_the_bundled_sample_from_the_fake_server(tmp_path):
+    """The real fake server replaying the bundled sample (filter off, max speed): what the recorder
+    writes for its registrations is the sample's frames of those routes, byte for byte and in order."""
+    from kis_replay import fixtures
+    from kis_replay.codec import peek_route
+    from kis_replay.fake_server import FakeKisServer
+    from kis_replay.replayer import ReplayOptions
+
+    subs = (Subscription("H0ZFASP0", "111X12"), Subscription("H0IOCNT0", "201X12350"))
+    routes = {(s.tr_id, s.tr_key) for s in subs}
+    source = [r.payload for r in ArchiveReader(fixtures.path()).records(kinds=[RecordKind.DATA])
+              if peek_route(r.text) in routes]
+    async with FakeKisServer(fixtures.path(), ReplayOptions(speed=None, filter="off"), on_end="idle") as server:
+        rec = make_recorder(server.url, tmp_path / "sample.kisrec.zst", subs=subs)
+        task = asyncio.create_task(rec.run())
+        await until(lambda: rec.status.frames_total == len(source))
+        rec.stop()
+        await asyncio.wait_for(task, 10)
+    _, records = read(tmp_path / "sample.kisrec.zst")
+    assert [r.payload for r in of(records, RecordKind.DATA)] == source
+    assert len(of(records, RecordKind.CONTROL, Direction.SERVER_TO_CLIENT)) >= 2  # the two acks
