@@ -207,7 +207,12 @@ def cat(archive: str, fmt: str, tr_ids: tuple[str, ...], tr_keys: tuple[str, ...
     try:
         with _archive_errors(), ArchiveReader(archive) as reader:
             start_ns, end_ns = _window(reader, start, end)
-            clock = iso_clock(reader.header.timezone)
+            try:
+                clock = iso_clock(reader.header.timezone)
+            except ValueError as exc:
+                if fmt != ExportFormat.RAW:  # raw prints no times: it still reads such an archive
+                    raise _fail(f"{archive}: header: {exc}") from None
+                clock = str
             decoder = FrameDecoder() if decode else None
             exporter: RecordExport
             if spec is not None:

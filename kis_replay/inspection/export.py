@@ -82,6 +82,18 @@ class RawExport(RecordExport):
 class JsonlExport(RecordExport):
     """One JSON object per archive record, or per decoded record of a data frame when decoding."""
 
+    def __init__(self, clock: Callable[[int], str], decoder: FrameDecoder | None = None) -> None:
+        super().__init__(clock, decoder)
+        self._names_of: dict[str, tuple[str, ...]] = {}
+
+    def _names(self, spec: TrSpec | None) -> tuple[str, ...]:
+        """The TR table's field names, once per TR (``TrSpec.names`` builds the tuple on every call)."""
+        assert spec is not None
+        names = self._names_of.get(spec.tr_id)
+        if names is None:
+            names = self._names_of[spec.tr_id] = spec.names
+        return names
+
     def _meta(self, record: ArchiveRecord) -> dict[str, Any]:
         return {
             "time": self.clock(record.wall_ns),
@@ -116,10 +128,11 @@ class JsonlExport(RecordExport):
         for rec in frame.records:
             line = dict(obj, tr_key=rec.tr_key, record=rec.index + 1)
             if rec.valid:
-                line["fields"] = {name: rec.raw_value(name) for name in rec}
+                line["fields"] = dict(zip(self._names(rec.spec), rec.raw, strict=True))
             else:  # unknown TR, or a field count the table does not match: numbered raw fields
                 line["fields"] = {str(i): value for i, value in enumerate(rec.raw)}
-                line["error"] = _raw_only(rec.spec, len(rec.raw), frame.tr_id)
+                if rec.spec is not None:
+                    line["error"] = self._problem(_raw_only(rec.spec, len(rec.raw), frame.tr_id))
             yield _dumps(line)
 
 

@@ -111,7 +111,7 @@ class ArchiveSummary:
             if nice >= width:
                 width = nice
                 break
-        counts = [0] * (span // width + 1)
+        counts = [0] * ((span - 1) // width + 1)
         for second, n in self.per_second.items():
             counts[(second - first) // width] += n
         return width, [c / width for c in counts]
