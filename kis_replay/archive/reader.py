@@ -316,8 +316,9 @@ class ArchiveReader:
                 data, error = self._decompress(f, e.offset, e.end, complete=True)
                 if error:
                     self._warn("corrupt", e.offset,
-                               f"frame at offset {e.offset} ({e.size} bytes) is corrupt ({error}): skipped, "
-                               f"{e.records} records lost", records_lost=e.records)
+                               f"frame at offset {e.offset} ({e.size} bytes) is corrupt: "
+                               f"{self._damage(f, e.offset, e.end, error)}; skipped, {e.records} records lost",
+                               records_lost=e.records)
                     continue
                 yield _Frame(e.offset, e.end, data, True, e)
             return
@@ -337,11 +338,12 @@ class ArchiveReader:
                     yield _Frame(pos, span.end, data, span.complete, None)
                     pos = span.end
                     continue
+                error = self._damage(f, pos, span.end, error)
             else:
                 error = span.problem
             resume = self._resync(f, pos + 1)
             self._warn("corrupt", pos,
-                       f"damaged data at offset {pos} ({error}): skipped "
+                       f"damaged frame at offset {pos}: {error}; skipped "
                        + (f"to the next good frame at offset {resume}" if resume < size else "to the end of file")
                        + "; records lost unknown (no seek index)")
             pos = resume
@@ -359,6 +361,22 @@ class ArchiveReader:
                                                            count=False)[1])):
                 return candidate
             pos = candidate + 1
+
+    def _damage(self, f: BinaryIO, offset: int, end: int, error: str) -> str:
+        """Say where in the frame ``[offset, end)`` decoding failed: feed it block by block."""
+        if "checksum" in error:  # every block decoded, to the wrong bytes: no telling which one
+            return f"{error} (the frame's content checksum: a block decoded to wrong bytes)"
+        blocks: list[int] = []
+        walk_frame(f, offset, end, blocks)
+        dobj = self._dctx.decompressobj()
+        for start, stop in zip([offset, *blocks], [*blocks, end], strict=True):
+            f.seek(start)
+            try:
+                dobj.decompress(f.read(stop - start))
+            except zstandard.ZstdError:
+                what = "frame header" if start == offset else f"block at offset {start}"
+                return f"{error} (in the {what})"
+        return f"{error} (somewhere in its {len(blocks)} blocks)"
 
     def _decompress(self, f: BinaryIO, offset: int, end: int, *, complete: bool,
                     count: bool = True) -> tuple[bytes, str | None]:

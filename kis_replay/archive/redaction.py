@@ -22,9 +22,9 @@ __all__ = ["Redactor"]
 _INVALID_APPROVAL = REPLY_CODES["OPSP0011"][1]  # "invalid approval : ", the key follows
 #: A key field in text that is not valid JSON (a misbehaving client still must not leak its key).
 _KEY_FIELD = re.compile(rb'("approval_key"\s*:\s*")((?:[^"\\]|\\.)*)(")')
-#: Keys shorter than this are not replaced wherever they occur (a one-letter "key" would clobber the
-#: message); only the approval_key field itself is. Real approval keys are far longer.
-_MIN_ECHO_LENGTH = 8
+#: Keys shorter than this are not replaced wherever they occur (a short "key" would clobber the message,
+#: e.g. a TR id); only in the approval_key field and the OPSP0011 echo. Real approval keys are 36 chars.
+_MIN_ECHO_LENGTH = 16
 _REDACTED_BYTES = REDACTED.encode()
 
 

@@ -41,8 +41,11 @@ class FrameSpan(NamedTuple):
     checksum: bool = False
 
 
-def walk_frame(f: BinaryIO, offset: int, size: int) -> FrameSpan:
-    """The span of the frame that starts at ``offset`` in ``f`` (a file of ``size`` bytes)."""
+def walk_frame(f: BinaryIO, offset: int, size: int, blocks: list[int] | None = None) -> FrameSpan:
+    """The span of the frame that starts at ``offset`` in ``f`` (a file of ``size`` bytes).
+
+    ``blocks``, if given, receives the offset of each block header walked (to tell which block is bad).
+    """
     f.seek(offset)
     head = f.read(18)  # the longest frame header: magic 4, descriptor 1, window 1, dict id 4, size 8
     if len(head) < 4:  # the file was cut just after a frame began
@@ -70,6 +73,8 @@ def walk_frame(f: BinaryIO, offset: int, size: int) -> FrameSpan:
             return FrameSpan(offset, size, False, False, checksum=checksum)
         f.seek(pos)
         block = int.from_bytes(f.read(3), "little")
+        if blocks is not None:
+            blocks.append(pos)
         last, block_type, block_size = block & 1, (block >> 1) & 3, block >> 3
         if block_type == 3:
             return FrameSpan(offset, pos, False, False, f"reserved block type at offset {pos}", checksum)
