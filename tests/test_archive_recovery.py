@@ -260,3 +260,41 @@ def test_reader_never_modifies_the_file(closed_session, tmp_path: Path) -> None:
     copy.write_bytes(data)
     _read(copy)
     assert copy.read_bytes() == data and os.path.getsize(copy) == len(data)
+
+
+_FILE_SIZE_LIMITED_WRITER = """
+import resource, signal, sys
+from kis_replay.archive import ArchiveError, ArchiveHeader, ArchiveWriter, RecordKind
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit, write() fails with EFBIG, as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+flushed = 0
+try:
+    with ArchiveWriter(sys.argv[1], ArchiveHeader(), flush_interval=3600, frame_seconds=1.0) as writer:
+        for i in range(100_000):
+            writer.write(RecordKind.DATA, f"0|H0ZFASP0|001|111V06^{i}^{i * 7919 % 100003}",
+                         wall_ns=10**18 + i * 10**7, mono_ns=i)
+            if i % 50 == 49:
+                writer.flush()
+                flushed = writer.records_written
+except ArchiveError as exc:
+    print(flushed, exc, sep="\\n")
+"""
+
+
+def test_a_full_disk_is_a_clear_error_and_flushed_records_stay(tmp_path: Path) -> None:
+    path = tmp_path / "full.kisrec.zst"
+    proc = subprocess.run([sys.executable, "-c", _FILE_SIZE_LIMITED_WRITER, str(path)], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    flushed, message = proc.stdout.splitlines()
+    assert "full.kisrec.zst: writing failed near offset" in message and "File too large" in message
+    got, found = _read(path)
+    assert int(flushed) > 0 and len(got) >= int(flushed)
+    assert [r.payload for r in got] == [f"0|H0ZFASP0|001|111V06^{i}^{i * 7919 % 100003}".encode()
+                                        for i in range(len(got))]
+    assert "index" in [w.kind for w in found]
+
+
+def test_writing_to_a_device_that_is_full() -> None:
+    with pytest.raises(ArchiveError, match=r"/dev/full: writing failed near offset \d+: No space left on device"):
+        ArchiveWriter("/dev/full", ArchiveHeader())

@@ -9,11 +9,13 @@ a process killed at any moment leaves every flushed record readable.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import time
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 import zstandard
 
@@ -272,11 +274,30 @@ class ArchiveWriter:
 
     def _emit(self, data: bytes) -> None:
         assert self._file is not None
-        self._file.write(data)
+        try:
+            self._file.write(data)
+        except OSError as exc:
+            self._fail(exc)
         self.bytes_written += len(data)
 
     def _sync(self) -> None:
         assert self._file is not None
-        self._file.flush()
-        if self.fsync:
-            os.fsync(self._file.fileno())
+        try:
+            self._file.flush()
+            if self.fsync:
+                try:
+                    os.fsync(self._file.fileno())
+                except OSError as exc:
+                    if exc.errno not in (errno.EINVAL, errno.ENOTSUP):  # a pipe or device: nothing to sync
+                        raise
+        except OSError as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: OSError) -> NoReturn:
+        """The file cannot take more (disk full, I/O error): stop, keeping what was flushed readable."""
+        file, self._file = self._file, None
+        if file is not None:
+            with contextlib.suppress(OSError):
+                file.close()
+        raise ArchiveError(f"{self.path}: writing failed near offset {self.bytes_written}: "
+                           f"{exc.strerror or exc}; the records flushed before stay readable") from None
