@@ -43,23 +43,25 @@ class Feed:
 
         options = options or ReplayOptions()
         path = Path(path)
-        reader = ArchiveReader(path)
-        ciphers = recorded_ciphers(reader)
-        routes = archive_routes(reader)
-        # A TR is encrypted when its recorded frames are: probe one frame per TR that had an ack (the
-        # index seeks to it), since the acks' output is there for plain TRs too.
-        encrypted = set()
-        for tr_id in sorted({tr for tr, _ in ciphers}):
-            first = next(iter(reader.records(tr_ids={tr_id}, kinds={RecordKind.DATA},
-                                             directions={Direction.SERVER_TO_CLIENT})), None)
-            route = peek_route(first.text) if first is not None else None
-            if route is not None and route[1] is None:
-                encrypted.add(tr_id)
+        with ArchiveReader(path) as reader:
+            ciphers = recorded_ciphers(reader)
+            routes = archive_routes(reader)
+            # A TR is encrypted when its recorded frames are: probe one frame per TR that had an ack (the
+            # index seeks to it), since the acks' output is there for plain TRs too.
+            encrypted = set()
+            for tr_id in sorted({tr for tr, _ in ciphers}):
+                records = reader.records(tr_ids={tr_id}, kinds={RecordKind.DATA},
+                                         directions={Direction.SERVER_TO_CLIENT})
+                first = next(iter(records), None)
+                route = peek_route(first.text) if first is not None else None
+                if route is not None and route[1] is None:
+                    encrypted.add(tr_id)
         served = {route for route in routes if options.serves(*route)}
         catalog = Catalog.of(served, {tr for tr in encrypted if options.serves(tr, None)}, ciphers)
 
         def timeline() -> Iterator[TimelineEvent]:
-            return build_timeline(ArchiveReader(path), options)
+            with ArchiveReader(path) as reader:  # closed when the replay ends or is dropped
+                yield from build_timeline(reader, options)
 
         return cls(catalog, timeline, str(path))
 
