@@ -93,8 +93,9 @@ class EventLog:
             self.out.flush()
             return
         if event["event"] == "listening":
+            speed = event["speed"] if event["speed"] == "max" else f"{event['speed']:g}x"
             self.out.write(f"kis-replay: serving {event['archive']} at {event['url']} "
-                           f"(speed {event['speed']}, {event['clock']} clock)\n")
+                           f"(speed {speed}, {event['clock']} clock)\n")
             self.out.flush()
             return
         if self.mode == "quiet" and event["event"] not in ("error", "warning"):
