@@ -37,6 +37,8 @@ _CONTROL = int(RecordKind.CONTROL)
 _WALL_LO, _WALL_HI = WALL_RANGE
 _MONO_LO, _MONO_HI = MONO_RANGE
 _U32 = 1 << 32
+_NO_FRAME = -(1 << 63)  # the frame deadline while no frame is open: every wall_ns is past it
+_time_ns, _monotonic_ns, _monotonic = time.time_ns, time.monotonic_ns, time.monotonic
 #: A data frame's TR id ends before this many bytes in every TR KIS has (``0|H0ZFASP0|``): the writer
 #: remembers the TR of each such prefix instead of asking the codec again for every frame.
 _ROUTE_PREFIX = 12
@@ -83,7 +85,7 @@ class ArchiveWriter:
         self._rows: list[tuple[int, int, int, int, int, int, bytes]] = []
         self._records_done = 0  # records in batches already compressed
         # the open frame
-        self._frame_first: int | None = None  # wall_ns of its first record; None: no record yet
+        self._frame_deadline = _NO_FRAME  # wall_ns that ends the open frame; _NO_FRAME: no record in it yet
         self._frame_offset = 0
         self._frame_bytes = 0  # uncompressed, batches compressed and the open one
         self._batch_start = 0  # _frame_bytes when the open batch began
@@ -123,10 +125,12 @@ class ArchiveWriter:
         if self._file is None:
             raise ArchiveError(f"{self.path}: write after close")
         if wall_ns is None:
-            wall_ns = time.time_ns()
+            wall_ns = _time_ns()
         if mono_ns is None:
-            mono_ns = time.monotonic_ns()
-        if type(payload) is not bytes:
+            mono_ns = _monotonic_ns()
+        if type(payload) is str:
+            payload = payload.encode("utf-8")
+        elif type(payload) is not bytes:
             if isinstance(payload, str):
                 payload = payload.encode("utf-8")
             elif isinstance(payload, bytes | bytearray | memoryview):
@@ -140,12 +144,10 @@ class ArchiveWriter:
                              f"conn={conn!r}, wall_ns={wall_ns!r}, mono_ns={mono_ns!r}, {len(payload)} bytes")
         if kind == _CONTROL:
             payload = self._redactor.redact(payload)
-        first = self._frame_first
-        if first is None:
-            self._frame_first = wall_ns
-        elif wall_ns - first >= self.frame_ns or self._frame_bytes >= self.max_frame_bytes:
-            self._end_frame()
-            self._frame_first = wall_ns
+        if wall_ns >= self._frame_deadline or self._frame_bytes >= self.max_frame_bytes:
+            if self._frame_deadline != _NO_FRAME:
+                self._end_frame()
+            self._frame_deadline = wall_ns + self.frame_ns
         length = len(payload)
         self._rows.append((length, kind, direction, conn, wall_ns, mono_ns, payload))
         self._frame_bytes += BYTES_PER_RECORD + length
@@ -159,7 +161,7 @@ class ArchiveWriter:
             self._learn_route(kind, direction, payload)
         if self._frame_bytes - self._batch_start >= _BATCH_BYTES:
             self._compress_batch(None)
-        if time.monotonic() >= self._flush_due:
+        if _monotonic() >= self._flush_due:
             self.flush()
 
     def write_record(self, record: ArchiveRecord) -> None:
@@ -200,7 +202,7 @@ class ArchiveWriter:
         if self._file is None:
             return
         try:
-            if self._frame_first is not None:
+            if self._frame_deadline != _NO_FRAME:
                 self._end_frame()
             self._emit(encode_index(self._index))
             self._sync()
@@ -266,7 +268,7 @@ class ArchiveWriter:
             self._frame_offset, self.bytes_written - self._frame_offset, self._frame_min, self._frame_max,
             self._frame_records, frozenset(self._frame_tr_ids),
         ))
-        self._frame_first = None
+        self._frame_deadline = _NO_FRAME
         self._frame_records = 0
         self._frame_bytes = 0
         self._batch_start = 0
