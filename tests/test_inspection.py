@@ -20,7 +20,7 @@ from kis_replay.archive import (
     RecordKind,
 )
 from kis_replay.archive.index import encode_index
-from kis_replay.codec import FrameCipher, build_reply
+from kis_replay.codec import REDACTED, FrameCipher, build_reply
 from kis_replay.inspection import (
     FrameDecoder,
     JsonlExport,
@@ -28,6 +28,7 @@ from kis_replay.inspection import (
     iso_clock,
     merged_header,
     slice_archive,
+    summarize,
     verify_archive,
 )
 from kis_replay.inspection.verification import MAX_LISTED
@@ -195,3 +196,23 @@ def test_merged_header_unites_subscriptions_and_names_inputs() -> None:
     assert h.labels["merged_from"] == ["a.kisrec.zst", "b.kisrec.zst"]
     assert h.labels["inputs"][0] == {"file": "a.kisrec.zst", "source": "ws://a", "created": a.created,
                                      "labels": {"day": 1}}
+
+
+def test_salvage_never_overwrites_its_input(tmp_path: Path) -> None:
+    path = tmp_path / "a.kisrec.zst"
+    _write(path, [quote("111V06", T0)] * 3)
+    with pytest.raises(ArchiveError, match="would overwrite the archive being verified"):
+        verify_archive(path, salvage=tmp_path / "." / "a.kisrec.zst")
+    assert len(list(ArchiveReader(path))) == 3
+
+
+def test_info_never_shows_a_header_value_named_like_a_secret(tmp_path: Path) -> None:
+    path = tmp_path / "a.kisrec.zst"
+    header = ArchiveHeader(labels={"note": "ok", "app_key": "PSabc123", "nested": {"secretkey": "s3cr3t"}})
+    with ArchiveWriter(path, header, fsync=False):
+        pass
+    summary = summarize(path)
+    shown = json.dumps(summary.to_json()) + summary.render()
+    assert "PSabc123" not in shown and "s3cr3t" not in shown
+    assert summary.to_json()["header"]["labels"] == {"note": "ok", "app_key": REDACTED,
+                                                      "nested": {"secretkey": REDACTED}}

@@ -38,7 +38,6 @@ from ..inspection import (
     iso_clock,
     key_acks_before,
     merge_archives,
-    same_file,
     slice_archive,
     summarize,
     verify_archive,
@@ -108,6 +107,22 @@ def _archive_errors(exit_code: int = 1) -> Iterator[None]:
             raise _fail(f"{where}{exc.strerror or exc}", exit_code) from None
 
 
+def _closed_pipe(exit_code: int = 0) -> None:
+    """The reader of our output stopped (``| head``): not an error. stdout goes to /dev/null so the
+    interpreter's final flush does not complain either."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(exit_code)
+
+
+def _print(text: str) -> None:
+    try:
+        click.echo(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _closed_pipe()
+
+
 def _fail(message: str, exit_code: int = 1) -> click.ClickException:
     error = click.ClickException(message)
     error.exit_code = exit_code
@@ -167,10 +182,7 @@ def info(archive: str, as_json: bool) -> None:
             summary = summarize(archive, progress=progress.reader_hook())
         finally:
             progress.close()
-    if as_json:
-        click.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
-    else:
-        click.echo(summary.render())
+    _print(json.dumps(summary.to_json(), ensure_ascii=False, indent=2) if as_json else summary.render())
 
 
 # -- cat --------------------------------------------------------------------------------------------------
@@ -234,11 +246,7 @@ def cat(archive: str, fmt: str, tr_ids: tuple[str, ...], tr_keys: tuple[str, ...
                 click.echo(f"kis-replay cat: {exporter.problems} record(s) could not be decoded "
                            f"(last: {exporter.last_problem})", err=True)
     except BrokenPipeError:
-        # The reader of our output stopped (``| head``): not an error. Point stdout at /dev/null so the
-        # interpreter's final flush does not complain either.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
+        _closed_pipe()
 
 
 def _stream(exporter: RecordExport, records: Iterator[Any], decoder: FrameDecoder | None,
@@ -278,18 +286,13 @@ def verify(archive: str, salvage: str | None, as_json: bool) -> None:
     Exit status: 0 no problems, 1 problems found (listed with offsets, record numbers, TR, field),
     2 not readable as an archive.
     """
-    if salvage is not None and same_file(archive, salvage):
-        raise _fail(f"--salvage {salvage}: the output would overwrite the archive being verified", 2)
     progress = Progress("verifying", _size(archive))
     with _archive_errors(exit_code=2):
         try:
             report = verify_archive(archive, salvage=salvage, progress=progress.reader_hook())
         finally:
             progress.close()
-    if as_json:
-        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
-    else:
-        click.echo(report.render())
+    _print(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if as_json else report.render())
     sys.exit(0 if report.ok else 1)
 
 

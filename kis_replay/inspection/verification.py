@@ -29,6 +29,7 @@ from typing import Any
 
 from ..archive import (
     FORMAT_VERSION,
+    ArchiveError,
     ArchiveReader,
     ArchiveRecord,
     ArchiveWarning,
@@ -40,6 +41,7 @@ from ..archive import (
 from ..codec import FieldCountError, FieldType, FieldValueError, FrameError, Record
 from .decoding import FrameDecoder
 from .session_clock import session_zone
+from .slicing import same_file
 
 __all__ = ["Problem", "VerificationReport", "verify_archive"]
 
@@ -313,6 +315,8 @@ def verify_archive(
     (missing, not an archive, unreadable header): everything else is a :class:`Problem` in the report.
     """
     path = os.fspath(path)
+    if salvage is not None and same_file(path, salvage):
+        raise ArchiveError(f"{os.fspath(salvage)}: the salvage output would overwrite the archive being verified")
     report = VerificationReport(path)
     with ArchiveReader(path) as reader:
         header = reader.header
