@@ -1,6 +1,6 @@
 """Archive write/scan speed and size against a gzip-JSONL baseline, measured in the same run.
 
-    .venv/bin/python benchmarks/bench_archive.py [--frames 1000000] [--level 3]
+    .venv/bin/python benchmarks/bench_archive.py [--frames 1000000] [--levels 1,3,6] [--repeat 2]
 
 A synthetic session of H0ZFASP0 quotes (the documented frame's 68-field layout, prices walking, sizes
 random, three instruments, 5 ms apart) is written once through :class:`ArchiveWriter` and once as gzip-6
@@ -72,7 +72,7 @@ def write_archive(path: Path, frames: list[tuple[int, str]], level: int) -> None
         write = writer.write
         data = RecordKind.DATA
         for wall, text in frames:
-            write(data, text, wall_ns=wall, mono_ns=wall - T0, conn=1)
+            write(data, text, wall_ns=wall, mono_ns=wall - T0 + (wall & 0xFF), conn=1)
 
 
 def scan_archive(path: Path) -> int:
@@ -86,7 +86,8 @@ def write_jsonl(path: Path, frames: list[tuple[int, str]]) -> None:
     with gzip.open(path, "wt", compresslevel=6, encoding="utf-8") as f:
         dumps = json.dumps
         for wall, text in frames:
-            f.write(dumps({"wall_ns": wall, "mono_ns": wall - T0, "dir": 0, "conn": 1, "kind": 1, "payload": text}))
+            f.write(dumps({"wall_ns": wall, "mono_ns": wall - T0 + (wall & 0xFF), "dir": 0, "conn": 1, "kind": 1,
+                           "payload": text}))
             f.write("\n")
 
 
@@ -112,7 +113,7 @@ def best_of(repeat: int, fn: Callable[[], object]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=1_000_000)
-    parser.add_argument("--level", type=int, default=3)
+    parser.add_argument("--levels", default="3", help="zstd levels to compare, e.g. 1,3,6 (default: 3)")
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
 
@@ -123,13 +124,17 @@ def main() -> None:
           f"{time.perf_counter() - t:.1f} s")
 
     with tempfile.TemporaryDirectory() as tmp:
-        archive, jsonl = Path(tmp, "s.kisrec.zst"), Path(tmp, "s.jsonl.gz")
+        jsonl = Path(tmp, "s.jsonl.gz")
+        levels = [int(x) for x in args.levels.split(",")]
+        runs: list[tuple[str, Path, Callable[[], object], Callable[[], int]]] = [
+            (f"kisrec zstd-{level}", Path(tmp, f"s{level}.kisrec.zst"),
+             lambda level=level: write_archive(Path(tmp, f"s{level}.kisrec.zst"), frames, level),
+             lambda level=level: scan_archive(Path(tmp, f"s{level}.kisrec.zst")))
+            for level in levels
+        ]
+        runs.append(("gzip-6 JSONL (baseline)", jsonl, lambda: write_jsonl(jsonl, frames), lambda: scan_jsonl(jsonl)))
         rows = []
-        for name, path, write, scan in (
-            (f"kisrec zstd-{args.level}", archive, lambda: write_archive(archive, frames, args.level),
-             lambda: scan_archive(archive)),
-            ("gzip-6 JSONL (baseline)", jsonl, lambda: write_jsonl(jsonl, frames), lambda: scan_jsonl(jsonl)),
-        ):
+        for name, path, write, scan in runs:
             write_s = best_of(args.repeat, write)
             scan_s = best_of(args.repeat, scan)
             assert scan() == len(frames)
@@ -140,9 +145,11 @@ def main() -> None:
               f"{'write s':>9}{'scan s':>8}")
         for name, wps, sps, ratio, size, ws, ss in rows:
             print(f"{name:<26}{wps:>16,.0f}{sps:>16,.0f}{ratio:>8.2f}{size / 1e6:>9.1f}{ws:>9.2f}{ss:>8.2f}")
-        (_, aw, asc, ar, *_), (_, bw, bsc, br, *_) = rows
-        print(f"{'kisrec / baseline':<26}{aw / bw:>15.1f}x{asc / bsc:>15.1f}x{ar / br:>7.2f}x")
+        _, bw, bsc, br, *_ = rows[-1]
+        for name, aw, asc, ar, *_ in rows[:-1]:
+            print(f"{name + ' / baseline':<26}{aw / bw:>15.1f}x{asc / bsc:>15.1f}x{ar / br:>7.2f}x")
 
+        archive = Path(tmp, f"s{levels[0]}.kisrec.zst")
         reader = ArchiveReader(archive)
         last = reader.last_wall_ns
         assert last is not None

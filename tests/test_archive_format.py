@@ -21,6 +21,7 @@ from kis_replay.archive import (
     ArchiveHeader,
     ArchiveReader,
     ArchiveRecord,
+    ArchiveWarning,
     ArchiveWriter,
     Direction,
     RecordKind,
@@ -33,7 +34,7 @@ records_strategy = st.lists(
     st.builds(
         ArchiveRecord,
         wall_ns=st.integers(T0, T0 + 3_600 * 10**9),
-        mono_ns=st.integers(-(2**62), 2**62 - 1),
+        mono_ns=st.integers(-(2**61), 2**61 - 1),
         direction=st.sampled_from(Direction),
         conn=st.integers(0, 2**32 - 1),
         # CONTROL payloads are redacted (tested elsewhere); every other kind is stored untouched
@@ -284,3 +285,21 @@ def test_the_format_documents_reference_reader_reads_the_golden_file() -> None:
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--write-golden"]:  # pragma: no cover
     write_golden(DATA_DIR / "archive_v1.kisrec.zst")
+
+
+def test_records_of_unknown_kinds_are_skipped_and_counted(tmp_path: Path) -> None:
+    """A later writer may add kinds within version 1: an older reader skips them, counting."""
+    from kis_replay.archive.batches import encode_batch
+    from kis_replay.archive.header import encode_header
+
+    payloads = [b"0|H0ZFASP0|001|a", b"from the future", b"0|H0ZFASP0|001|b", b"odd direction"]
+    batch = encode_batch([len(p) for p in payloads], bytes([1, 42, 1, 1]), bytes([0, 0, 0, 9]), [0] * 4,
+                         [T0, T0 + 1, T0 + 2, T0 + 3], [0, 1, 2, 3], payloads)
+    cctx = zstandard.ZstdCompressor(write_checksum=True)
+    path = tmp_path / "future-kinds.kisrec.zst"
+    path.write_bytes(cctx.compress(encode_header(ArchiveHeader())) + cctx.compress(batch))
+    reader = ArchiveReader(path)
+    with pytest.warns(ArchiveWarning, match="no seek index"):
+        got = list(reader)
+    assert [r.payload for r in got] == [payloads[0], payloads[2]]
+    assert reader.stats.records_unknown == 2 and [w.kind for w in reader.warnings] == ["index"]

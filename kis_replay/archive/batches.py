@@ -15,7 +15,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from itertools import accumulate
-from operator import sub
+from operator import add, sub
 from typing import NamedTuple
 
 from .records import RECORD_HEAD
@@ -23,16 +23,17 @@ from .records import RECORD_HEAD
 __all__ = ["BATCH_HEAD", "BATCH_TAG", "BatchColumns", "decode_batch", "encode_batch"]
 
 #: Batch head: tag ``b"KRB1"``, record count n (u32), total payload bytes (u32). Then the columns:
-#: payload lengths u32[n], kinds u8[n], directions u8[n], connections u32[n], wall_ns deltas i64[n],
-#: mono_ns deltas i64[n] (each the difference from the previous record of the batch; the first is the
-#: value itself), then the payloads concatenated.
+#: payload lengths u32[n], kinds u8[n], directions u8[n], connections u32[n], wall_ns deltas i64[n] (the
+#: difference from the previous record's; the first is the value itself), clock-skew deltas i64[n] (the
+#: same for ``mono_ns - wall_ns``: both clocks are read together, so this is nearly always 0), then the
+#: payloads concatenated.
 BATCH_TAG = b"KRB1"
 BATCH_HEAD = struct.Struct("<4sII")
 BYTES_PER_RECORD = RECORD_HEAD.size  # column bytes per record, payload excluded
 
-#: Bounds that keep every delta inside an i64 (wall_ns: 1970 to 2116; mono_ns: ±146 years).
+#: Bounds that keep every delta inside an i64 (wall_ns: 1970 to 2116; mono_ns: ±73 years).
 WALL_RANGE = (0, 1 << 62)
-MONO_RANGE = (-(1 << 62), 1 << 62)
+MONO_RANGE = (-(1 << 61), 1 << 61)
 
 
 class BatchColumns(NamedTuple):
@@ -54,7 +55,8 @@ def encode_batch(lengths: Sequence[int], kinds: bytes | bytearray, directions: b
     """The bytes of one batch (uncompressed). The caller has checked the value ranges."""
     n = len(lengths)
     wall_deltas = list(map(sub, walls, [0, *walls[:-1]]))
-    mono_deltas = list(map(sub, monos, [0, *monos[:-1]]))
+    skews = list(map(sub, monos, walls))
+    skew_deltas = list(map(sub, skews, [0, *skews[:-1]]))
     return b"".join((
         BATCH_HEAD.pack(BATCH_TAG, n, sum(lengths)),
         struct.pack(f"<{n}I", *lengths),
@@ -62,7 +64,7 @@ def encode_batch(lengths: Sequence[int], kinds: bytes | bytearray, directions: b
         bytes(directions),
         struct.pack(f"<{n}I", *conns),
         struct.pack(f"<{n}q", *wall_deltas),
-        struct.pack(f"<{n}q", *mono_deltas),
+        struct.pack(f"<{n}q", *skew_deltas),
         *payloads,
     ))
 
@@ -91,7 +93,7 @@ def decode_batch(data: bytes, pos: int, count: int) -> BatchColumns | str:
     p += 4 * n
     walls = list(accumulate(struct.unpack_from(f"<{n}q", data, p)))
     p += 8 * n
-    monos = list(accumulate(struct.unpack_from(f"<{n}q", data, p)))
+    monos = list(map(add, walls, accumulate(struct.unpack_from(f"<{n}q", data, p))))
     p += 8 * n
     if sum(lengths) != BATCH_HEAD.unpack_from(data, pos)[2]:
         return f"batch at frame offset {pos}: payload lengths do not add up to the batch's payload size"

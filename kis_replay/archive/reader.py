@@ -294,12 +294,16 @@ class ArchiveReader:
         """Every record of a decoded batch, built by C-level maps (no Python code per record)."""
         ends = list(accumulate(c.lengths, initial=c.payload_start))
         payloads = map(data.__getitem__, map(slice, ends, ends[1:]))
-        kinds = map(KIND_OF.__getitem__, c.kinds)
-        directions = map(DIRECTION_OF.__getitem__, c.directions)
+        n = c.count
+        # a batch is mostly one kind and one direction: then one enum member repeated, no lookup per record
+        kinds = repeat(KIND_OF[c.kinds[0]], n) if c.kinds.count(c.kinds[0]) == n else \
+            map(KIND_OF.__getitem__, c.kinds)
+        directions = repeat(DIRECTION_OF[c.directions[0]], n) if c.directions.count(c.directions[0]) == n \
+            else map(DIRECTION_OF.__getitem__, c.directions)
         fields = zip(c.walls, c.monos, directions, c.conns, kinds, payloads, strict=True)
         if c.kinds.translate(None, _KNOWN_KINDS) or c.directions.translate(None, _KNOWN_DIRECTIONS):
             known = [f for f in fields if f[2] is not None and f[4] is not None]
-            self.stats.records_unknown += c.count - len(known)
+            self.stats.records_unknown += n - len(known)
             return map(_new_record, repeat(ArchiveRecord), known)
         return map(_new_record, repeat(ArchiveRecord), fields)
 

@@ -45,6 +45,20 @@ _ROUTE_PREFIX = 12
 _ROUTE_CACHE_MAX = 4096
 
 
+def _parameters(level: int) -> zstandard.ZstdCompressionParameters:
+    """zstd's parameters for ``level``, with checksums, and tuned to KIS frame text.
+
+    KIS frames are digits and carets: matches shorter than 7 bytes are mostly coincidences that cost
+    more than the literals they replace. Raising the minimum match to 7 for the match finders of the
+    common levels made the archive ~8% smaller at level 3 at the same speed (benchmarks/bench_archive.py);
+    the binary-tree match finders of levels ≥ 13 weigh matches by cost already and are left alone.
+    """
+    params = zstandard.ZstdCompressionParameters.from_level(level, write_checksum=1)
+    if params.strategy <= zstandard.STRATEGY_LAZY2 and params.min_match < 7:
+        params = zstandard.ZstdCompressionParameters.from_level(level, write_checksum=1, min_match=7)
+    return params
+
+
 class ArchiveWriter:
     """Write one session to ``path`` (overwritten if it exists). Use as a context manager.
 
@@ -77,7 +91,7 @@ class ArchiveWriter:
         self.fsync = fsync
         self.bytes_written = 0
         self._redactor = Redactor()
-        self._cctx = zstandard.ZstdCompressor(level=level, write_checksum=True)
+        self._cctx = zstandard.ZstdCompressor(compression_params=_parameters(level))
         self._cobj: zstandard.ZstdCompressionObj | None = None
         self._index: list[IndexEntry] = []
         self._route_cache: dict[bytes, str] = {}
