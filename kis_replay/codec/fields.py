@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum
+import functools
 import re
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
-__all__ = ["FieldType", "PriceSign", "decode_value", "encode_value"]
+__all__ = ["DECODERS", "FieldType", "PriceSign", "decode_value", "encode_value"]
 
 
 class FieldType(enum.Enum):
@@ -40,7 +42,6 @@ class PriceSign(enum.IntEnum):
     FALL = 5  #: 하락
 
 
-_UNSIGNED_INT = re.compile(r"[0-9]+\Z")
 _SIGNED_INT = re.compile(r"[+-]?[0-9]+\Z")
 _UNSIGNED_DEC = re.compile(r"[0-9]+(\.[0-9]+)?\Z")
 _SIGNED_DEC = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\Z")
@@ -65,47 +66,107 @@ def describe(ftype: FieldType) -> str:
     return _EXPECTED[ftype]
 
 
+# -- decoding: one function per type, looked up once per field (TrSpec.decoders), not per value --------------
+#
+# Real-time values repeat (prices sit on a tick grid, times advance by seconds, "0" and "0.00" are everywhere),
+# so the immutable results of the costlier conversions are cached: a hit skips the regex and the constructor.
+
+_CACHE = 1 << 14
+
+# Each decoder takes "" (a valid value of every type) to None itself: one Python call per field, no wrapper.
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _unsigned_decimal(raw: str) -> Decimal | None:
+    if raw == "":
+        return None
+    if _UNSIGNED_DEC.match(raw) is None:
+        raise ValueError(raw)
+    return Decimal(raw)
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _signed_decimal(raw: str) -> Decimal | None:
+    if raw == "":
+        return None
+    if _SIGNED_DEC.match(raw) is None:
+        raise ValueError(raw)
+    return Decimal(raw)
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _time(raw: str) -> _dt.time | None:
+    if raw == "":
+        return None
+    if _TIME.match(raw) is None:
+        raise ValueError(raw)
+    return _dt.time(int(raw[0:2]), int(raw[2:4]), int(raw[4:6]))
+
+
+@functools.lru_cache(maxsize=_CACHE)
+def _code(raw: str) -> str | None:
+    if raw == "":
+        return None
+    if _CODE.match(raw) is None:
+        raise ValueError(raw)
+    return raw
+
+
+def _unsigned_int(raw: str) -> int | None:
+    if raw.isdigit() and raw.isascii():  # isdigit alone admits "²" and "١"
+        return int(raw)
+    if raw == "":
+        return None
+    raise ValueError(raw)
+
+
+def _signed_int(raw: str) -> int | None:
+    if raw == "":
+        return None
+    if _SIGNED_INT.match(raw) is None:
+        raise ValueError(raw)
+    return int(raw)
+
+
+_SIGNS: dict[str, PriceSign | None] = {"": None, **{str(int(sign)): sign for sign in PriceSign}}
+_FLAGS: dict[str, bool | None] = {"": None, "Y": True, "N": False}
+
+
+def _sign(raw: str) -> PriceSign | None:
+    try:
+        return _SIGNS[raw]
+    except KeyError:
+        raise ValueError(raw) from None
+
+
+def _flag(raw: str) -> bool | None:
+    try:
+        return _FLAGS[raw]
+    except KeyError:
+        raise ValueError(raw) from None
+
+
+#: FieldType → its decoder (wire text → value, ``""`` → ``None``, ``ValueError`` on text that does not fit).
+DECODERS: dict[FieldType, Callable[[str], Any]] = {
+    FieldType.CODE: _code,
+    FieldType.TIME: _time,
+    FieldType.PRICE: _unsigned_decimal,
+    FieldType.PRICE_CHANGE: _signed_decimal,
+    FieldType.QUANTITY: _unsigned_int,
+    FieldType.QUANTITY_CHANGE: _signed_int,
+    FieldType.SIGN: _sign,
+    FieldType.RATE: _signed_decimal,
+    FieldType.FLAG: _flag,
+}
+
+
 def decode_value(ftype: FieldType, raw: str) -> Any:
     """Turn one field's wire text into its Python value; ``""`` is ``None`` for every type.
 
     Raises ``ValueError`` on text that does not fit; :class:`~kis_replay.codec.records.Record` turns
     that into a :class:`~kis_replay.codec.errors.FieldValueError` naming the TR and field.
     """
-    if raw == "":
-        return None
-    if ftype is FieldType.PRICE or ftype is FieldType.RATE or ftype is FieldType.PRICE_CHANGE:
-        pattern = _UNSIGNED_DEC if ftype is FieldType.PRICE else _SIGNED_DEC
-        if not pattern.match(raw):
-            raise ValueError(raw)
-        try:
-            return Decimal(raw)
-        except InvalidOperation as exc:  # pragma: no cover - the pattern admits only valid decimals
-            raise ValueError(raw) from exc
-    if ftype is FieldType.QUANTITY:
-        if not _UNSIGNED_INT.match(raw):
-            raise ValueError(raw)
-        return int(raw)
-    if ftype is FieldType.QUANTITY_CHANGE:
-        if not _SIGNED_INT.match(raw):
-            raise ValueError(raw)
-        return int(raw)
-    if ftype is FieldType.TIME:
-        if not _TIME.match(raw):
-            raise ValueError(raw)
-        return _dt.time(int(raw[0:2]), int(raw[2:4]), int(raw[4:6]))
-    if ftype is FieldType.CODE:
-        if not _CODE.match(raw):
-            raise ValueError(raw)
-        return raw
-    if ftype is FieldType.SIGN:
-        if len(raw) != 1 or raw not in "12345":
-            raise ValueError(raw)
-        return PriceSign(int(raw))
-    if ftype is FieldType.FLAG:
-        if raw not in ("Y", "N"):
-            raise ValueError(raw)
-        return raw == "Y"
-    raise AssertionError(ftype)  # pragma: no cover
+    return DECODERS[ftype](raw)
 
 
 def encode_value(ftype: FieldType, value: Any) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .errors import FieldCountError, FieldValueError
-from .fields import decode_value, describe, encode_value
+from .fields import describe, encode_value
 from .spec import TrSpec
 
 __all__ = ["Record"]
@@ -65,19 +65,23 @@ class Record(Mapping[str, Any]):
 
     def __getitem__(self, name: str) -> Any:
         spec = self._spec()
-        f = spec.field(name)
-        raw = self.raw[f.index]
+        index = spec.field(name).index
+        raw = self.raw[index]
         try:
-            return decode_value(f.type, raw)
+            return spec.decoders[index](raw)
         except ValueError:
-            raise FieldValueError(
-                f"{self.tr_id} record {self.index + 1} field {f.index + 1} {f.name}: "
-                f"expected {describe(f.type)}, got {raw!r}",
-                tr_id=self.tr_id,
-                field=f.name,
-                index=f.index,
-                raw=raw,
-            ) from None
+            raise self._value_error(spec, index) from None
+
+    def _value_error(self, spec: TrSpec, index: int) -> FieldValueError:
+        f, raw = spec.fields[index], self.raw[index]
+        return FieldValueError(
+            f"{self.tr_id} record {self.index + 1} field {f.index + 1} {f.name}: "
+            f"expected {describe(f.type)}, got {raw!r:.60}",
+            tr_id=self.tr_id,
+            field=f.name,
+            index=f.index,
+            raw=raw,
+        )
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._spec().names)
@@ -87,7 +91,18 @@ class Record(Mapping[str, Any]):
 
     def typed(self) -> dict[str, Any]:
         """All fields as typed values; raises :class:`FieldValueError` on the first bad one."""
-        return {name: self[name] for name in self._spec().names}
+        spec = self._spec()
+        try:
+            return {name: decode(raw) for name, decode, raw in zip(spec.names, spec.decoders, self.raw, strict=True)}
+        except ValueError:
+            pass
+        # the error path: find the first field that fails, for a message that names it
+        for index, (decode, raw) in enumerate(zip(spec.decoders, self.raw, strict=True)):
+            try:
+                decode(raw)
+            except ValueError:
+                raise self._value_error(spec, index) from None
+        raise AssertionError("unreachable: a decoder failed, then none did")  # pragma: no cover
 
     def validate(self) -> None:
         """Check every field against its type (``FieldValueError`` names the first that fails)."""

@@ -8,10 +8,11 @@ table; nothing else in the project lists fields.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from .fields import FieldType
+from .fields import DECODERS, FieldType
 
 __all__ = ["FieldSpec", "TrKind", "TrSpec", "get_spec", "known_tr_ids", "parse_table", "register"]
 
@@ -50,12 +51,17 @@ class TrSpec:
     encrypted: bool = False
     key_width: tuple[int, int] = (1, 12)  #: accepted tr_key lengths, for OPSP8992 checks
     _by_name: Mapping[str, FieldSpec] = field(init=False, repr=False, compare=False)
+    _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _decoders: tuple[Callable[[str], Any], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_name = {f.name: f for f in self.fields}
         if len(by_name) != len(self.fields):
             raise ValueError(f"{self.tr_id}: duplicate field names")
         object.__setattr__(self, "_by_name", by_name)
+        # Built once: typed access runs per field of every record, and must not rebuild these.
+        object.__setattr__(self, "_names", tuple(f.name for f in self.fields))
+        object.__setattr__(self, "_decoders", tuple(DECODERS[f.type] for f in self.fields))
 
     @property
     def field_count(self) -> int:
@@ -63,7 +69,13 @@ class TrSpec:
 
     @property
     def names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields)
+        """The field names in wire order (one tuple, built once)."""
+        return self._names
+
+    @property
+    def decoders(self) -> tuple[Callable[[str], Any], ...]:
+        """Per field, in wire order, the function from its text to its value (``ValueError`` if it does not fit)."""
+        return self._decoders
 
     def field(self, name: str) -> FieldSpec:
         """The field called ``name``; ``KeyError`` names the TR when there is none."""
