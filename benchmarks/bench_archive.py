@@ -20,6 +20,7 @@ import os
 import random
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -101,6 +102,13 @@ def scan_jsonl(path: Path) -> int:
     return n
 
 
+def _decompressed_size(path: Path) -> int:
+    reader = ArchiveReader(path)
+    for _ in reader:
+        pass
+    return reader.stats.bytes_decompressed
+
+
 def best_of(repeat: int, fn: Callable[[], object]) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -158,7 +166,14 @@ def main() -> None:
         scan_s = best_of(args.repeat, lambda: sum(1 for r in ArchiveReader(archive) if r.wall_ns >= start_ns))
         seeker = ArchiveReader(archive)
         n = sum(1 for _ in seeker.records(start_ns=start_ns))
-        print(f"\nlast minute ({n:,} records): seek {seek_s * 1e3:.1f} ms, {seeker.stats.frames_decompressed} of "
+        tracemalloc.start()
+        scan_archive(archive)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        decompressed = _decompressed_size(archive)
+        print(f"\nfull scan peak memory (tracemalloc): {peak / 1e6:.1f} MB, for {decompressed / 1e6:.0f} MB of "
+              f"decompressed records (one frame at a time)")
+        print(f"last minute ({n:,} records): seek {seek_s * 1e3:.1f} ms, {seeker.stats.frames_decompressed} of "
               f"{len(reader.index)} frames decompressed; full scan {scan_s * 1e3:.0f} ms "
               f"({scan_s / seek_s:.0f}x slower)")
 
