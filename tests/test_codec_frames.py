@@ -4,6 +4,7 @@ frames, lenient mode, and error messages that say where and what."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -136,7 +137,7 @@ def test_wrong_field_count_names_tr_record_and_counts() -> None:
     records = [_trade_fields() for _ in range(3)]
     del records[1][-1]  # the second record is one short
     text = "0|H0IOCNT0|003|" + "^".join("^".join(r) for r in records)
-    with pytest.raises(FieldCountError, match=r"H0IOCNT0 record 3: 57 fields, expected 58 \(173 fields for 3"):
+    with pytest.raises(FieldCountError, match=r"H0IOCNT0 record 2: 57 fields, expected 58 \(173 fields for 3"):
         parse_frame(text)
 
 
@@ -209,3 +210,27 @@ def test_from_records_and_from_raw() -> None:
         DataFrame.from_records([])
     with pytest.raises(KeyError, match="missing fields"):
         Record.from_values(spec, {"ASKP1": Decimal(1)})
+
+
+@pytest.mark.parametrize(
+    ("lengths", "count", "message"),
+    [
+        ((58, 57, 58), 3, "record 2: 57 fields, expected 58 (173 fields for 3 records)"),
+        ((58, 59, 58), 3, "record 2: 59 fields, expected 58 (175 fields for 3 records)"),
+        ((58, 58, 55), 3, "record 3: 55 fields, expected 58 (171 fields for 3 records)"),
+        ((57, 58, 58), 3, "record 1: 57 fields, expected 58 (173 fields for 3 records)"),
+        ((58, 58), 3, "record 3: 0 fields, expected 58 (116 fields for 3 records)"),
+    ],
+)
+def test_field_count_error_blames_the_record_that_is_off(
+    lengths: tuple[int, ...], count: int, message: str
+) -> None:
+    """Records are not delimited, but each starts with a code and a time: the error finds the one that is off,
+    even when the records of a frame are of different instruments."""
+    codes = ("201S11305", "301V06362", "201W09350")
+    records = []
+    for code, length in zip(codes, lengths, strict=False):
+        fields = _trade_fields(code)
+        records.append((fields + ["1"] * length)[:length])
+    with pytest.raises(FieldCountError, match=f"^H0IOCNT0 {re.escape(message)}$"):
+        parse_frame(f"0|H0IOCNT0|{count:03d}|" + "^".join("^".join(r) for r in records))

@@ -153,9 +153,7 @@ def split_records(
         )
     width = spec.field_count
     if total != count * width:
-        # Name the first record that is short or long: the count says where each one should end.
-        bad = min(total // width, count - 1)
-        actual = total - bad * width
+        bad, actual = _first_bad_record(fields, spec, count)
         raise FieldCountError(
             f"{tr_id} record {bad + 1}: {actual} fields, expected {width}"
             + (f" ({total} fields for {count} records)" if count > 1 else ""),
@@ -169,3 +167,43 @@ def split_records(
     return tuple(
         Record(tr_id, tuple(fields[i * width : (i + 1) * width]), spec, index=i) for i in range(count)
     )
+
+
+def _first_bad_record(fields: list[str], spec: TrSpec, count: int) -> tuple[int, int]:
+    """``(index, field count)`` of the first record whose length is off, for the error message.
+
+    Records are not separated on the wire, but each starts the same way: an instrument code as long as the
+    first record's, then a field that reads as the TR's second field (the time). The first record after which
+    no such start follows is the bad one, and the next such start tells how long it really is. When the text
+    gives no such clue, the count says where each record should end, and the blame falls on the record where
+    the fields run out.
+    """
+    total, width = len(fields), spec.field_count
+    code_width = len(fields[0])
+    read_code, read_second = spec.decoders[0], spec.decoders[1] if width > 1 else None
+
+    def starts_record(i: int) -> bool:
+        if len(fields[i]) != code_width or i + 1 >= total:
+            return False
+        try:
+            read_code(fields[i])
+            if read_second is not None:
+                read_second(fields[i + 1])
+        except ValueError:
+            return False
+        return True
+
+    if code_width and count > 1 and starts_record(0):
+        start = 0
+        for index in range(count - 1):
+            following = start + width
+            if following == total:
+                return index + 1, 0  # the fields end with this record: the next ones are missing
+            if following < total and starts_record(following):
+                start = following
+                continue
+            later = next((i for i in range(start + 1, total) if starts_record(i)), total)
+            return index, later - start
+        return count - 1, total - start
+    bad = min(total // width, count - 1)
+    return bad, total - bad * width
