@@ -336,6 +336,20 @@ async def test_shared_clock_late_joiner_misses_what_passed():
     assert 0 < len(late_frames) <= len(early_frames) - 50
 
 
+async def test_shared_clock_at_max_speed_starts_with_the_first_subscriber_and_fans_out():
+    events = interleaved(300)
+    async with server(events, clock="shared", allow_shared_key=True, settle=0.5) as srv:
+        async def run(key):
+            async with connect(srv.url) as ws:
+                await ws.send(sub(key))
+                return await drain(ws)
+
+        (a, _), (b, _) = await asyncio.gather(run("111V06"), run("111V07"))
+        await srv.wait_until_done(TIMEOUT)
+    assert a == [e.text for e in events if e.tr_key == "111V06"]
+    assert b == [e.text for e in events if e.tr_key == "111V07"]
+
+
 async def test_loop_replays_again():
     events = interleaved(6, step_ms=10.0)
     # at a finite speed: at max, an endless replay fills the client's queue and its close handshake waits

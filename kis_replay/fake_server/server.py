@@ -8,7 +8,8 @@ for it.
 
 Clocks: ``per-client`` (default) gives each client its own replay, started by its first acked
 subscription, so a CI run sees the same frames whenever its bot connects; ``shared`` runs one market
-clock from server start, and a late joiner misses what has already passed.
+clock from server start (at max speed, from the first subscription), and a late joiner misses what has
+already passed.
 
 Everything is reachable from Python: ``async with FakeKisServer(path) as server`` (or :meth:`start` /
 :meth:`stop`), :attr:`FakeKisServer.url`, :attr:`FakeKisServer.stats`,
@@ -255,10 +256,8 @@ class FakeKisServer:
             process_request=self._admit,
         )
         self._port = self._server.sockets[0].getsockname()[1]
-        if self.clock_mode == "shared":
-            loop = asyncio.get_running_loop()
-            self._shared_clock = ReplayClock(self.speed, origin=loop.time())
-            self._shared = asyncio.create_task(self._replay_shared(self._shared_clock))
+        if self.clock_mode == "shared" and self.speed is not None:
+            self._start_shared(asyncio.get_running_loop().time())
         self._emit("listening", url=self.url, archive=self.feed.name, clock=self.clock_mode,
                    speed="max" if self.speed is None else self.speed)
         return self
@@ -390,7 +389,9 @@ class FakeKisServer:
             if not sub.has_data:
                 self._emit("no_data", client=cid, tr_id=sub.tr_id, tr_key=sub.tr_key,
                            message=f"no data for {sub.tr_id} {sub.tr_key} in this archive")
-            if self.clock_mode == "per-client" and client.replay is None:
+            if self.clock_mode == "shared" and self._shared is None:  # max speed: starts with a subscriber
+                self._start_shared(asyncio.get_running_loop().time() + self.settle)
+            elif self.clock_mode == "per-client" and client.replay is None:
                 clock = ReplayClock(self.speed)
                 clock.start(asyncio.get_running_loop().time() + self.settle)
                 self._replaying.add(cid)
@@ -551,12 +552,22 @@ class FakeKisServer:
                     self._kick(client, POLICY, f"client stopped reading: {len(client.outbox)} frames left at the end")
             await self._close(client, NORMAL, "end of archive")
 
+    def _start_shared(self, origin: float) -> None:
+        """Start the shared market clock at loop time ``origin``: server start at a finite speed; at max
+        speed, where there is no clock to keep, the first subscription (plus ``settle``), or the whole
+        archive would be gone before anyone subscribed."""
+        self._shared_clock = ReplayClock(self.speed, origin=origin)
+        self._shared = asyncio.create_task(self._replay_shared(self._shared_clock))
+
     async def _replay_shared(self, clock: ReplayClock) -> None:
-        """The shared market clock: one replay from server start, fanned out to whoever subscribed."""
+        """The shared market clock: one replay, fanned out to whoever subscribed; at max speed it goes at
+        the pace of the slowest subscriber (one stalled for ``stall_timeout`` is dropped)."""
         loop = asyncio.get_running_loop()
         speed = self.speed
         n = 0
         try:
+            if (delay := clock.origin - loop.time()) > 0:
+                await asyncio.sleep(delay)  # the settle time
             for event in self.feed.timeline():
                 if speed is not None:
                     late = loop.time() - clock.deadline(event.offset_ns)
