@@ -198,6 +198,9 @@ def test_writer_refuses_bad_records(tmp_path: Path) -> None:
 def test_writer_cannot_create_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="cannot create the archive"):
         ArchiveWriter(tmp_path / "no" / "such" / "dir.kisrec.zst", ArchiveHeader())
+    with pytest.raises(ArchiveError, match="header cannot be stored as JSON"):
+        ArchiveWriter(tmp_path / "h.kisrec.zst", ArchiveHeader(labels={"when": object()}))
+    assert not (tmp_path / "h.kisrec.zst").exists()
 
 
 def test_reader_takes_an_open_file(tmp_path: Path) -> None:

@@ -109,10 +109,14 @@ class ArchiveWriter:
         self._frame_tr_ids: set[str] = set()
         self._previous_times: tuple[int, int] | None = None  # of the last record of the last batch
         try:
+            header_bytes = encode_header(header)
+        except (TypeError, ValueError) as exc:
+            raise ArchiveError(f"{self.path}: the header cannot be stored as JSON: {exc}") from None
+        try:
             self._file: BinaryIO | None = open(self.path, "wb")  # noqa: SIM115  (closed in close())
         except OSError as exc:
             raise ArchiveError(f"{self.path}: cannot create the archive: {exc.strerror or exc}") from None
-        self._emit(self._cctx.compress(encode_header(header)))
+        self._emit(self._cctx.compress(header_bytes))
         self._sync()
         self._flush_due = time.monotonic() + flush_interval
 
@@ -221,8 +225,9 @@ class ArchiveWriter:
             self._emit(encode_index(self._index))
             self._sync()
         finally:
-            self._file.close()
-            self._file = None
+            if self._file is not None:  # None: a failed write closed it already
+                self._file.close()
+                self._file = None
 
     def __enter__(self) -> ArchiveWriter:
         return self
