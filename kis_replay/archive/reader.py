@@ -278,8 +278,10 @@ class ArchiveReader:
             yield columns
             pos = end
         if problem is not None:
+            lost = None if frame.entry is None else frame.entry.records - count
             self._warn("corrupt", frame.offset, f"frame at offset {frame.offset}: {problem}; the rest of the "
-                                                "frame is skipped, records lost unknown")
+                                                f"frame is skipped, {'unknown' if lost is None else lost} "
+                                                "records lost", records_lost=lost)
         elif not frame.complete:
             self._warn("cut", self._size,
                        f"file cut at offset {self._size}, inside the frame at offset {frame.offset}: "
