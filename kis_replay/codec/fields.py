@@ -112,6 +112,7 @@ def _code(raw: str) -> str | None:
     return raw
 
 
+@functools.lru_cache(maxsize=_CACHE)
 def _unsigned_int(raw: str) -> int | None:
     if raw.isdigit() and raw.isascii():  # isdigit alone admits "²" and "١"
         return int(raw)
@@ -120,6 +121,7 @@ def _unsigned_int(raw: str) -> int | None:
     raise ValueError(raw)
 
 
+@functools.lru_cache(maxsize=_CACHE)
 def _signed_int(raw: str) -> int | None:
     if raw == "":
         return None
@@ -135,14 +137,14 @@ _FLAGS: dict[str, bool | None] = {"": None, "Y": True, "N": False}
 def _sign(raw: str) -> PriceSign | None:
     try:
         return _SIGNS[raw]
-    except KeyError:
+    except (KeyError, TypeError):
         raise ValueError(raw) from None
 
 
 def _flag(raw: str) -> bool | None:
     try:
         return _FLAGS[raw]
-    except KeyError:
+    except (KeyError, TypeError):
         raise ValueError(raw) from None
 
 
