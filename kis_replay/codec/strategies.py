@@ -112,7 +112,9 @@ def option_codes(*, right: str | None = None) -> SearchStrategy[str]:
     ``right`` is ``"call"``, ``"put"`` or ``None`` for both. The same codes serve the day (H0IOCNT0) and the KRX
     night (H0EUASP0) market.
     """
-    kinds = {"call": "2", "put": "3", None: "23"}[right]
+    kinds = {"call": "2", "put": "3", None: "23"}.get(right)
+    if kinds is None:
+        raise ValueError(f"right must be 'call', 'put' or None, not {right!r}")
     return st.builds(
         lambda k, y, m, strike: f"{k}{_KOSPI200}{y}{m}{strike}",
         st.sampled_from(kinds),
