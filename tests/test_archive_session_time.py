@@ -28,11 +28,15 @@ NIGHT_START = ns(2025, 1, 2, 18, 0, 0, nanos=123)  # a night session from 18:00 
         ("09:30:00.250", DAY_START, ns(2025, 1, 2, 9, 30, nanos=250_000_000)),
         ("9:30:00.000000001", DAY_START, ns(2025, 1, 2, 9, 30, nanos=1)),
         ("08:45:00", DAY_START, DAY_START),  # the start itself (≥, not >)
-        ("08:44:59.999", DAY_START, ns(2025, 1, 3, 8, 44, 59, nanos=999_000_000)),  # before the start: next day
+        # just before the first record (a recording whose first frame came a little late): that same morning
+        ("08:44:59.999", DAY_START, ns(2025, 1, 2, 8, 44, 59, nanos=999_000_000)),
+        ("02:45", DAY_START, ns(2025, 1, 2, 2, 45)),  # exactly the 6 h look-back
+        ("02:44:59", DAY_START, ns(2025, 1, 3, 2, 44, 59)),  # further back than 6 h: the next day
         (dt.time(15, 45, 0, 500_000), DAY_START, ns(2025, 1, 2, 15, 45, nanos=500_000_000)),
         ("18:30:00", NIGHT_START, ns(2025, 1, 2, 18, 30)),
         ("01:00", NIGHT_START, ns(2025, 1, 3, 1, 0)),  # after midnight: the next calendar day
-        ("18:00:00", NIGHT_START, ns(2025, 1, 3, 18, 0)),  # 123 ns before the start
+        ("18:00:00", NIGHT_START, ns(2025, 1, 2, 18, 0)),  # 123 ns before the start: that evening
+        ("05:00", NIGHT_START, ns(2025, 1, 3, 5, 0)),  # the night session's close, after midnight
         ("23:59:59.999999999", NIGHT_START, ns(2025, 1, 2, 23, 59, 59, nanos=999_999_999)),
         ("00:00", NIGHT_START, ns(2025, 1, 3, 0, 0)),
     ],
@@ -65,8 +69,10 @@ def test_format_session_time() -> None:
 
 
 def test_format_and_parse_agree() -> None:
+    """Every instant from 6 h before the first record to 18 h after it reads back from its own text."""
+    hour = 3600 * 10**9
     for first in (DAY_START, NIGHT_START):
-        for step in range(0, 86_400 * 10**9, 7_777_777_777_777):
+        for step in range(-6 * hour, 18 * hour, 777_777_777_777):
             t = first + step + 10**6
-            instant = t - t % 10**6  # whole milliseconds (what format shows), still ≥ first
+            instant = t - t % 10**6  # whole milliseconds (what format shows), still ≥ first - 6 h
             assert session_time_to_ns(format_session_time(instant), first) == instant

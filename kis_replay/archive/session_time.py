@@ -1,8 +1,9 @@
 """Session time: what users type and read (KST time of day) ⇄ what the archive stores (UTC ns).
 
-A user asks for ``--from 09:30:00``; the archive knows instants. The instant meant is the first one at or
-after the session's start whose time of day, in the session's timezone, is the one typed, so a night
-session that starts at 18:00 reads "01:00" as the next calendar day.
+A user asks for ``--from 09:30:00``; the archive knows instants. The instant meant is the first one, from
+:data:`LOOKBACK_NS` before the session's first record on, whose time of day in the session's timezone is the
+one typed. So a night session that starts at 18:00 reads "01:00" as the next calendar day, and a recording
+whose first frame arrived at 09:00:00.2 still reads ``--from 09:00`` as that morning, not the next one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ __all__ = ["format_session_time", "parse_time_of_day", "session_time_to_ns"]
 
 _NS = 1_000_000_000
 _DAY_NS = 86_400 * _NS
+#: How far before the first record a typed time may fall and still mean the session's day. KRX sessions
+#: last at most 11 h (night: 18:00-05:00), so 6 h before the start never collides with the session's end.
+LOOKBACK_NS = 6 * 3600 * _NS
 _TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?")
 
 
@@ -45,9 +49,10 @@ def parse_time_of_day(time_of_day: str | _dt.time) -> int:
 
 
 def session_time_to_ns(time_of_day: str | _dt.time, first_wall_ns: int, tz: str = "Asia/Seoul") -> int:
-    """The first UTC ns instant ≥ ``first_wall_ns`` whose time of day in ``tz`` is ``time_of_day``."""
+    """The first UTC ns instant ≥ ``first_wall_ns - LOOKBACK_NS`` whose time of day in ``tz`` is ``time_of_day``."""
     target = parse_time_of_day(time_of_day)
     zone = _zone(tz)
+    first_wall_ns -= LOOKBACK_NS
     start = _dt.datetime.fromtimestamp(first_wall_ns // _NS, zone)
     day = start.date()
     for _ in range(3):  # the same day, else the next (two in case a DST jump skips the time)
