@@ -96,6 +96,8 @@ class EventLog:
             speed = event["speed"] if event["speed"] == "max" else f"{event['speed']:g}x"
             self.out.write(f"kis-replay: serving {event['archive']} at {event['url']} "
                            f"(speed {speed}, {event['clock']} clock)\n")
+            if event.get("routes"):  # what a newcomer can subscribe to
+                self.out.write(f"kis-replay: instruments (TR:tr_key): {', '.join(event['routes'])}\n")
             self.out.flush()
             return
         if self.mode == "quiet" and event["event"] not in ("error", "warning"):

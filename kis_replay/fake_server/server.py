@@ -259,7 +259,8 @@ class FakeKisServer:
         if self.clock_mode == "shared" and self.speed is not None:
             self._start_shared(asyncio.get_running_loop().time())
         self._emit("listening", url=self.url, archive=self.feed.name, clock=self.clock_mode,
-                   speed="max" if self.speed is None else self.speed)
+                   speed="max" if self.speed is None else self.speed,
+                   routes=[f"{tr_id}:{tr_key}" for tr_id, tr_key in sorted(self.feed.catalog.routes)])
         return self
 
     async def stop(self) -> None:
