@@ -85,10 +85,11 @@ def _guarded(item: pytest.Item) -> bool:
 
 
 def _check_guard(item: pytest.Item) -> None:
+    """Fail the test (once) if it tried to reach the live service, whatever else happened to it."""
     guard = item.stash.get(_GUARD, None)
-    if guard is not None and guard.attempts and not getattr(guard, "reported", False):
+    if guard is not None and guard.attempts and not guard.reported:
         guard.reported = True
-        pytest.fail(guard.message(), pytrace=False)
+        raise pytest.fail.Exception(guard.message(), pytrace=False) from None  # not "during handling of ..."
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -118,10 +119,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     finally:
         guard = item.stash.get(_GUARD, None)
         if guard is not None:
-            del item.stash[_GUARD]
             guard.uninstall()
-            if guard.attempts and not getattr(guard, "reported", False):
-                pytest.fail(guard.message(), pytrace=False)
+            _check_guard(item)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["KIS_DOMAIN", "LiveNetworkBlocked", "LiveNetworkGuard", "is_kis_host"]
+__all__ = ["KIS_DOMAIN", "Attempt", "LiveNetworkBlocked", "LiveNetworkGuard", "is_kis_host"]
 
 #: every KIS Open API host (ops., openapi., openapivts., ...) is under this domain
 KIS_DOMAIN = "koreainvestment.com"
@@ -63,6 +63,7 @@ class LiveNetworkGuard:
 
     def __init__(self) -> None:
         self.attempts: list[Attempt] = []
+        self.reported = False  #: the test has been failed for them already
         self._lock = threading.Lock()
         self._saved: list[tuple[Any, str, Any]] = []
 
