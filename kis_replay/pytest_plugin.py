@@ -196,8 +196,7 @@ def kis_replay_server(request: pytest.FixtureRequest) -> Iterator[Any]:
             asyncio.run(plan.record())
         except PlanError as exc:
             pytest.fail(str(exc), pytrace=False)
-    handle = ReplayServer(_server(plan), plan.location.path, timeout=plan.marker.timeout,
-                          scenario=plan.scenario_name)
+    handle = ReplayServer(_server(plan), plan.location.path, timeout=plan.marker.timeout)
     handle.start()
     request.node.stash[_HANDLE] = handle
     try:
@@ -217,8 +216,7 @@ async def _async_server(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
             await plan.record()
         except PlanError as exc:
             pytest.fail(str(exc), pytrace=False)
-    handle = AsyncReplayServer(_server(plan), plan.location.path, timeout=plan.marker.timeout,
-                               scenario=plan.scenario_name)
+    handle = AsyncReplayServer(_server(plan), plan.location.path, timeout=plan.marker.timeout)
     await handle.start()
     request.node.stash[_HANDLE] = handle
     try:

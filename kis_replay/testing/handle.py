@@ -19,11 +19,12 @@ __all__ = ["AsyncReplayServer", "ReplayServer"]
 class _Observed:
     """The read side shared by both handles: a view of a :class:`~kis_replay.fake_server.FakeKisServer`."""
 
-    def __init__(self, server: Any, archive: Path, timeout: float, scenario: str | None) -> None:
+    def __init__(self, server: Any, archive: Path, timeout: float) -> None:
         self.server = server  #: the :class:`~kis_replay.fake_server.FakeKisServer` (its full API)
         self.archive = archive  #: the archive being replayed
         self.timeout = timeout  #: what :meth:`wait_until_done` waits by default, in seconds
-        self.scenario = scenario  #: the scenario's name, if any
+        run = getattr(server, "scenario", None)
+        self.scenario: str | None = run.scenario.name if run is not None else None  #: the scenario's name
         self.events: list[dict[str, Any]] = []  #: every server event (connected, subscribe, refused, kick, ...)
         server.add_listener(self.events.append)
 
@@ -98,8 +99,8 @@ class _Observed:
 class ReplayServer(_Observed):
     """A started fake KIS server on a background thread's event loop, for synchronous tests."""
 
-    def __init__(self, server: Any, archive: Path, *, timeout: float, scenario: str | None = None) -> None:
-        super().__init__(server, archive, timeout, scenario)
+    def __init__(self, server: Any, archive: Path, *, timeout: float) -> None:
+        super().__init__(server, archive, timeout)
         self._thread: Any = None
 
     def start(self) -> ReplayServer:
@@ -125,8 +126,8 @@ class ReplayServer(_Observed):
 class AsyncReplayServer(_Observed):
     """A started fake KIS server on the test's own event loop, for ``async def`` tests."""
 
-    def __init__(self, server: Any, archive: Path, *, timeout: float, scenario: str | None = None) -> None:
-        super().__init__(server, archive, timeout, scenario)
+    def __init__(self, server: Any, archive: Path, *, timeout: float) -> None:
+        super().__init__(server, archive, timeout)
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> AsyncReplayServer:

@@ -132,28 +132,18 @@ class ReplayPlan:
         from ..fake_server import FakeKisServer
 
         m = self.marker
-        kwargs: dict[str, Any] = {}
         scenario = self.scenario()
-        if scenario is not None:
-            kwargs["scenario"] = scenario
-            if m.seed is not None:
-                kwargs["seed"] = m.seed
         try:
+            if scenario is not None and m.seed is not None:
+                from ..scenarios import ScenarioRun
+
+                scenario = ScenarioRun.prepare(scenario, self.location.path, m.seed)
             return FakeKisServer(
                 self.location.path, self.options(), host="127.0.0.1", port=0, clock=m.clock, on_end=m.on_end,
                 approval_key=m.approval_key, allow_shared_key=m.allow_shared_key, ping_interval=m.ping_interval,
-                queue_size=m.queue_size, settle=m.settle, **kwargs,
+                queue_size=m.queue_size, settle=m.settle, scenario=scenario,
             )
         except ArchiveError as exc:
             raise PlanError(f"cannot replay {self.location.path}: {exc}") from None
-        except TypeError as exc:  # a FakeKisServer without scenario support
-            raise PlanError(f"this kis-replay's fake server cannot apply scenarios: {exc}") from None
-        except ValueError as exc:
+        except ValueError as exc:  # e.g. a scenario with the shared clock
             raise PlanError(f"@pytest.mark.kis_replay: {exc}") from None
-
-    @property
-    def scenario_name(self) -> str | None:
-        value = self.marker.scenario
-        if value is None:
-            return None
-        return str(getattr(value, "name", value))
