@@ -2,8 +2,8 @@
 
 import pytest
 
+from kis_replay.codec import MAX_REGISTRATIONS
 from kis_replay.recorder.subscriptions import (
-    MAX_REGISTRATIONS,
     Subscription,
     SubscriptionError,
     check_subscriptions,

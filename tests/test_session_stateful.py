@@ -9,10 +9,10 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from kis_replay.codec import SubscribeRequest, build_pingpong, parse_reply
+from kis_replay.codec import MAX_REGISTRATIONS, SubscribeRequest, build_pingpong, parse_reply
 from kis_replay.fake_server.approval import ApprovalKeys
 from kis_replay.fake_server.catalog import Catalog
-from kis_replay.fake_server.session import MAX_SUBSCRIPTIONS, KisSession
+from kis_replay.fake_server.session import KisSession
 
 CATALOG = Catalog.of(routes={("H0ZFASP0", "100V06")}, encrypted_tr_ids={"H0IFCNI0"})
 TR_IDS = ["H0ZFASP0", "H0IFCNI0", "NOPE0000", ""]
@@ -62,7 +62,7 @@ class SessionMachine(RuleBasedStateMachine):
             return "OPSP0001" if pair in self.model[i] else "OPSP0003"
         if pair in self.model[i]:
             return "OPSP0002"
-        return "OPSP0008" if len(self.model[i]) >= MAX_SUBSCRIPTIONS else "OPSP0000"
+        return "OPSP0008" if len(self.model[i]) >= MAX_REGISTRATIONS else "OPSP0000"
 
     def _request(self, i: int, tr_id: str, key: str, tr_type: str, approval: str) -> None:
         text = SubscribeRequest(tr_id, key, tr_type=tr_type, approval_key=approval).to_json()
@@ -130,7 +130,7 @@ class SessionMachine(RuleBasedStateMachine):
     @invariant()
     def routing_equals_acked_subscriptions(self):
         for s, model in zip(self.sessions, self.model, strict=True):
-            assert len(s.subscriptions) <= MAX_SUBSCRIPTIONS
+            assert len(s.subscriptions) <= MAX_REGISTRATIONS
             assert {(sub.tr_id, sub.tr_key) for sub in s.subscriptions} == model
             assert s.routes == model | {(tr_id, None) for tr_id, _ in model}
 

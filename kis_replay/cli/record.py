@@ -19,6 +19,7 @@ from typing import TextIO
 
 import click
 
+from ..codec import MAX_REGISTRATIONS
 from ..recorder.backoff import Backoff
 from ..recorder.client import DEFAULT_REST_URL, DEFAULT_URL, Recorder, RecorderError, RecorderSettings, recording_header
 from ..recorder.credentials import Credentials, CredentialsError
@@ -115,7 +116,8 @@ async def _record(recorder: Recorder, stream: TextIO, tty: bool, status_every: f
 
 @click.command()
 @click.option("-s", "--subscribe", "subscribe", multiple=True, metavar="TR_ID:TR_KEY",
-              help="Register a TR for an instrument, e.g. H0ZFASP0:111V06. Repeatable; at most 41 in all.")
+              help="Register a TR for an instrument, e.g. H0ZFASP0:111V06. Repeatable; "
+                   f"at most {MAX_REGISTRATIONS} in all.")
 @click.option("--subscriptions", "subscriptions_file", type=click.Path(dir_okay=False),
               help="File of TR_ID:TR_KEY registrations (one or more a line, # comments).")
 @click.option("-o", "--output", required=True, metavar="DIR_OR_FILE",

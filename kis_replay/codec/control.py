@@ -17,6 +17,7 @@ from .crypto import FrameCipher
 from .errors import ControlMessageError
 
 __all__ = [
+    "MAX_REGISTRATIONS",
     "REPLY_CODES",
     "ControlReply",
     "PingPong",
@@ -55,6 +56,10 @@ REPLY_CODES: dict[str, tuple[str, str]] = {
     "OPSP9998": ("1", "JSON PARSING ERROR : header not found"),
     "OPSP9999": ("1", "JSON PARSING ERROR : invalid json format"),
 }
+
+#: Registrations one session may hold on the live service (PROTOCOL.md, "Limits"): it acks 41 and
+#: answers the 42nd with OPSP0008. The recorder refuses to send more; the fake server enforces it.
+MAX_REGISTRATIONS = 41
 
 #: Placeholder that replaces approval keys in everything we store or log.
 REDACTED = "<redacted>"

@@ -33,7 +33,7 @@ from typing import Any, Literal
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from ..codec import is_data_frame
+from ..codec import MAX_REGISTRATIONS, is_data_frame
 from ..replayer import ReplayClock, ReplayOptions, TimelineEvent
 from ..scenarios import (
     Abort,
@@ -49,7 +49,7 @@ from ..scenarios.rejections import Rejections
 from .approval import ApprovalKeys
 from .feed import Feed
 from .outbox import Outbox, OutboxClosedError, StalledError
-from .session import MAX_SUBSCRIPTIONS, KisSession
+from .session import KisSession
 
 __all__ = ["ClientStats", "FakeKisServer", "ServerStats", "ServerThread", "Status"]
 
@@ -172,7 +172,7 @@ class FakeKisServer:
         stall_timeout: float = 10.0,
         close_timeout: float = 2.0,
         settle: float = 0.1,
-        max_subscriptions: int = MAX_SUBSCRIPTIONS,
+        max_subscriptions: int = MAX_REGISTRATIONS,
         on_event: Callable[[dict[str, Any]], None] | None = None,
         scenario: Scenario | ScenarioRun | None = None,
     ) -> None:

@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 
 from ..codec import (
+    MAX_REGISTRATIONS,
     ControlMessageError,
     ControlReply,
     FrameCipher,
@@ -31,7 +32,6 @@ from .approval import ApprovalKeys
 from .catalog import Catalog
 
 __all__ = [
-    "MAX_SUBSCRIPTIONS",
     "NULL_TR_ID",
     "KisSession",
     "Response",
@@ -39,9 +39,6 @@ __all__ = [
     "SessionState",
     "Subscription",
 ]
-
-#: Registrations one session may hold: the live service acks 41 and answers the 42nd with OPSP0008.
-MAX_SUBSCRIPTIONS = 41
 
 #: The header tr_id of replies to requests the service could not read (its OPSP8996 capture shows it).
 NULL_TR_ID = "(null)"
@@ -105,7 +102,7 @@ class KisSession:
         *,
         now: float = 0.0,
         ping_interval: float | None = 10.0,
-        max_subscriptions: int = MAX_SUBSCRIPTIONS,
+        max_subscriptions: int = MAX_REGISTRATIONS,
         cipher: FrameCipher | None = None,
     ) -> None:
         self.session_id = session_id

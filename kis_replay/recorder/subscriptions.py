@@ -12,20 +12,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..codec import SubscribeRequest, get_spec
+from ..codec import MAX_REGISTRATIONS, SubscribeRequest, get_spec
 
 __all__ = [
-    "MAX_REGISTRATIONS",
     "Subscription",
     "SubscriptionError",
     "check_subscriptions",
     "parse_subscription",
     "read_subscriptions_file",
 ]
-
-#: Registrations the live service accepts per session (PROTOCOL.md: the 42nd gets OPSP0008).
-MAX_REGISTRATIONS = 41
-
 
 class SubscriptionError(ValueError):
     """A registration is malformed, or the set of registrations cannot be sent to the service."""
