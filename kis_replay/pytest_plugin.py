@@ -30,7 +30,7 @@ import asyncio
 import inspect
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -148,7 +148,7 @@ def _plan(request: pytest.FixtureRequest) -> Any:
     try:
         marker = ReplayMarker.from_marks((m.args, m.kwargs) for m in node.iter_markers(MARKER))
     except MarkerError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        _fail(exc)
     config = request.config
     settings = PluginSettings(
         record_mode=RecordMode(config.getoption("kis_record_mode")),
@@ -164,13 +164,18 @@ def _plan(request: pytest.FixtureRequest) -> Any:
     return plan
 
 
+def _fail(problem: Exception) -> NoReturn:
+    """Fail the test with the problem's one-line message: no traceback of the plugin, no chained one."""
+    raise pytest.fail.Exception(str(problem), pytrace=False) from None
+
+
 def _server(plan: Any) -> Any:
     from .testing.plan import PlanError
 
     try:
         return plan.build_server()
     except PlanError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        _fail(exc)
 
 
 @pytest.fixture
@@ -195,7 +200,7 @@ def kis_replay_server(request: pytest.FixtureRequest) -> Iterator[Any]:
         try:
             asyncio.run(plan.record())
         except PlanError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            _fail(exc)
     handle = ReplayServer(_server(plan), plan.location.path, timeout=plan.marker.timeout)
     handle.start()
     request.node.stash[_HANDLE] = handle
@@ -215,7 +220,7 @@ async def _async_server(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
         try:
             await plan.record()
         except PlanError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            _fail(exc)
     handle = AsyncReplayServer(_server(plan), plan.location.path, timeout=plan.marker.timeout)
     await handle.start()
     request.node.stash[_HANDLE] = handle

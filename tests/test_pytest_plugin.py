@@ -8,10 +8,10 @@ contacts a KIS host.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -30,6 +30,7 @@ SECRETS = (APP_KEY, APP_SECRET, APPROVAL)
 KEYS = ("111V06", "111V07")
 N = 40
 MS = 1_000_000
+T0 = int(dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=9))).timestamp()) * 1_000_000_000
 
 INI = """
 [pytest]
@@ -87,8 +88,9 @@ def quote(key: str, i: int) -> str:
 
 
 def write_archive(path: Path, n: int = N, base: int = 0) -> list[str]:
-    """``n`` H0ZFASP0 quotes alternating between two instruments, 1 ms apart; the frames of KEYS[0]."""
-    t0 = time.time_ns()
+    """``n`` H0ZFASP0 quotes alternating between two instruments, 1 ms apart from 09:00:00 KST; the frames of
+    KEYS[0]."""
+    t0 = T0
     header = ArchiveHeader(source="test", subscriptions=[{"tr_id": "H0ZFASP0", "tr_key": k} for k in KEYS],
                            filtered=True)
     mine = []
@@ -202,7 +204,7 @@ def test_the_server_is_stopped_after_the_test(pytester, inner, source):
                 with pytest.raises(ConnectionRefusedError):
                     socket.create_connection(("127.0.0.1", port), timeout=5)
     ''')
-    outcome(inner("-q", "-p", "no:randomly"), passed=3)
+    outcome(inner("-q"), passed=3)
 
 
 def test_archives_resolve_relative_to_the_test_file(pytester, inner, tmp_path):
@@ -250,6 +252,75 @@ def test_module_and_class_markers_combine(pytester, inner, source):
     outcome(inner("-q"), passed=2)
 
 
+def test_replay_options_reach_the_server(pytester, inner, source):
+    path, mine = source
+    pytester.makepyfile(test_options=f'''
+        import pytest
+        from websockets.sync.client import connect
+        from kisclient import drain_sync, request
+
+        @pytest.mark.kis_replay({str(path)!r}, start="09:00:00.010", end="09:00:00.020")
+        def test_window(kis_replay_server):
+            assert drain_sync(kis_replay_server.url)[0] == {mine[5:10]!r}
+
+        @pytest.mark.kis_replay({str(path)!r}, approval_key="the-key", on_end="idle", ping_interval=0.05)
+        def test_session_rules(kis_replay_server):
+            frames, other = [], []
+            with connect(kis_replay_server.url) as ws:
+                ws.send(request("H0ZFASP0", "111V06", "wrong-key"))
+                ws.send(request("H0ZFASP0", "111V06", "the-key"))
+                kis_replay_server.wait_until_done()  # idle: the connection stays open after the replay
+                while len(frames) < {len(mine)} or "PINGPONG" not in other[-1]:
+                    message = ws.recv(timeout=10)
+                    (frames if message[:1] == "0" else other).append(message)
+            assert [e["msg_cd"] for e in kis_replay_server.refused] == ["OPSP0011"]
+    ''')
+    outcome(inner("-q"), passed=2)
+
+
+def test_scenarios_apply_and_their_faults_are_shown(pytester, inner, source):
+    path, mine = source
+    pytester.makepyfile(test_scenario=f'''
+        import pytest
+        from kisclient import drain
+
+        @pytest.mark.kis_replay({str(path)!r}, scenario="scenarios/loss.toml")
+        async def test_file_beside_the_test(kis_replay_server):
+            frames, _ = await drain(kis_replay_server.url)
+            assert frames == {mine[:3] + mine[4:]!r}
+            assert [f["what"] for f in kis_replay_server.faults] == ["dropped a H0ZFASP0:111V06 frame"]
+            assert kis_replay_server.scenario == "loss"
+
+        @pytest.mark.kis_replay({str(path)!r}, scenario="flaky-network", seed=3)
+        def test_builtin_with_a_seed(kis_replay_server):
+            assert kis_replay_server.server.scenario.seed == 3
+
+        @pytest.mark.kis_replay({str(path)!r}, scenario="open-burst", clock="shared")
+        def test_shared_clock(kis_replay_server):
+            pass
+    ''')
+    (pytester.path / "scenarios").mkdir()
+    (pytester.path / "scenarios" / "loss.toml").write_text(
+        'name = "loss"\n[[step]]\ntype = "drop"\nprobability = 1.0\nafter = "6ms"\nduration = "1ms"\n')
+    result = inner("-q", "-rE")
+    outcome(result, passed=2, errors=1)
+    assert "a scenario needs the per-client clock" in result.stdout.str()
+
+
+def test_a_wider_event_loop_is_refused_with_the_reason(pytester, inner):
+    pytester.makepyfile(test_loop='''
+        import pytest
+
+        @pytest.mark.asyncio(loop_scope="module")
+        async def test_module_loop(kis_replay_server):
+            kis_replay_server.url
+    ''')
+    result = inner("-q")
+    outcome(result, failed=1)
+    assert "kis_replay_server runs on the function-scoped event loop, but this test runs on another one" in \
+        result.stdout.str()
+
+
 # -- failures say what is wrong -------------------------------------------------------------------------------
 
 
@@ -289,7 +360,7 @@ def test_bad_markers_and_missing_archives_fail_with_the_reason(pytester, inner, 
     assert "record it with `pytest --kis-record-mode=once`" in text
     assert f"cannot replay {bad}" in text
     assert "no built-in scenario 'no-such-scenario'" in text
-    assert "Traceback" not in text and "def _plan" not in text  # one line each, no plugin internals
+    assert "Traceback" not in text and "def _plan" not in text and "During handling" not in text
 
 
 def test_a_failed_test_reports_what_the_server_did(pytester, inner, source):

@@ -58,6 +58,12 @@ def test_a_bad_argument_is_named_with_the_marker(kwargs, message):
     assert message in str(err.value)
 
 
+def test_a_seed_needs_a_scenario():
+    with pytest.raises(MarkerError, match=r"seed=3\): seed= seeds a scenario's random steps; give scenario= too"):
+        marker(seed=3)
+    assert marker(seed=3, scenario="flaky-network").seed == 3
+
+
 def test_archive_once_only():
     with pytest.raises(MarkerError, match="takes one positional argument"):
         marker("a", "b")
@@ -77,7 +83,7 @@ def test_closer_marks_override_argument_by_argument():
 
 def test_values_are_parsed():
     m = marker("x.kisrec.zst", only=["H0ZFASP0:111V06", "H0IOCNT0"], subscribe="H0ZFASP0:111V06", duration="2m",
-               ping_interval=0, start="09:00:10", seed=7)
+               ping_interval=0, start="09:00:10", seed=7, scenario="flaky-network")
     assert m.only == (("H0ZFASP0", "111V06"), ("H0IOCNT0", None))
     assert m.subscribe == ("H0ZFASP0:111V06",) and m.recording_wanted and m.duration == 120.0
     assert m.ping_interval is None and m.start == "09:00:10" and m.seed == 7

@@ -89,7 +89,11 @@ class ReplayMarker:
                 changes[name] = _PARSERS[name](value)
             except (ReplayOptionError, ValueError, TypeError) as exc:
                 raise MarkerError(f"{shown}: {name}={value!r}: {exc}") from None
-        return replace(request, **changes)
+        request = replace(request, **changes)
+        if request.seed is not None and request.scenario is None:
+            raise MarkerError(f"{_show((), {'seed': request.seed})}: seed= seeds a scenario's random steps; "
+                              "give scenario= too")
+        return request
 
     @property
     def recording_wanted(self) -> bool:

@@ -30,20 +30,24 @@ class RecordingResult:
     connections: int
 
 
-class _Lines(logging.Handler):
-    """Keeps the recorder's last log lines, scrubbed of secrets, for the error message."""
+class _ScrubbedLog(logging.Filter):
+    """On the recorder's logger while a test records: every line leaves scrubbed of secrets (pytest shows
+    captured logs of failed tests), and the last few are kept for the error message."""
 
     def __init__(self, scrub) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(logging.INFO)
+        super().__init__()
         self.scrub = scrub
         self.lines: list[str] = []
 
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.lines.append(self.scrub(record.getMessage()))
-        except Exception:  # a log line must never break the recording
-            return
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = self.scrub(record.getMessage())
+        if record.exc_info:  # a traceback cannot be scrubbed piecemeal: keep its one line
+            message += f" ({self.scrub(repr(record.exc_info[1]))})"
+            record.exc_info, record.exc_text = None, None
+        record.msg, record.args = message, ()
+        self.lines.append(message)
         del self.lines[:-_KEPT_LOG_LINES]
+        return True
 
 
 async def record_archive(
@@ -85,9 +89,9 @@ async def record_archive(
     backoff = Backoff(initial=1.0, maximum=min(10.0, max(duration / 3, 1.0)), min_interval=1.0)
     recorder = Recorder(settings, credentials, archive, backoff=backoff)
     logger = logging.getLogger("kis_replay.recorder")
-    lines = _Lines(lambda text: recorder.credentials.scrub(text))
+    lines = _ScrubbedLog(lambda text: recorder.credentials.scrub(text))
     level = logger.level
-    logger.addHandler(lines)
+    logger.addFilter(lines)
     if logger.getEffectiveLevel() > logging.INFO:
         logger.setLevel(logging.INFO)
     try:
@@ -99,7 +103,7 @@ async def record_archive(
         partial.unlink(missing_ok=True)
         raise
     finally:
-        logger.removeHandler(lines)
+        logger.removeFilter(lines)
         logger.setLevel(level)
     status = recorder.status
     if status.frames_total == 0:
