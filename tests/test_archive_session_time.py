@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from kis_replay.archive import format_session_time, session_time_to_ns
+from kis_replay.archive import format_session_time, session_time_to_ns, session_window
 
 KST = dt.timezone(dt.timedelta(hours=9))
 
@@ -76,3 +76,25 @@ def test_format_and_parse_agree() -> None:
             t = first + step + 10**6
             instant = t - t % 10**6  # whole milliseconds (what format shows), still ≥ first - 6 h
             assert session_time_to_ns(format_session_time(instant), first) == instant
+
+
+def test_session_window_places_both_bounds_on_the_session_day() -> None:
+    assert session_window(NIGHT_START, "23:00", "01:00") == (ns(2025, 1, 2, 23, 0), ns(2025, 1, 3, 1, 0))
+    assert session_window(DAY_START, None, "09:30") == (None, ns(2025, 1, 2, 9, 30))
+    assert session_window(DAY_START, "09:30", None) == (ns(2025, 1, 2, 9, 30), None)
+    assert session_window(DAY_START, None, None) == (None, None)
+
+
+@pytest.mark.parametrize(("start", "end"), [("10:00", "10:00"), ("10:00", "09:59:59.999")])
+def test_session_window_refuses_an_end_not_after_the_start(start: str, end: str) -> None:
+    with pytest.raises(ValueError, match=rf"^--to {end} \(.*\) is not after --from {start} \(10:00:00.000\): "
+                                         r"the session starts at 08:45:00.000"):
+        session_window(DAY_START, start, end, names=("--from", "--to"))
+
+
+def test_session_window_names_the_malformed_bound_even_without_a_session() -> None:
+    with pytest.raises(ValueError, match=r"^to '25:00': time of day '25:00' is out of range; expected HH:MM:SS"):
+        session_window(DAY_START, "09:00", "25:00")
+    with pytest.raises(ValueError, match=r"^from 'noon': time of day 'noon' is not HH:MM"):
+        session_window(None, "noon", None)  # an empty archive: nothing to place the times on, still checked
+    assert session_window(None, "09:00", "08:00") == (None, None)

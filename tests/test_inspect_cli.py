@@ -187,6 +187,9 @@ def test_cat_into_a_closed_pipe_stops_quietly(session: tuple[Path, Expected]) ->
     (["cat", "{text}"], "Error: {text}: offset 0: not a kis-replay archive (not a zstd frame)"),
     (["cat", "{archive}", "--from", "25:00"], "Error: --from '25:00': time of day '25:00' is out of range"),
     (["slice", "{archive}", "--to", "9h", "-o", "{out}"], "Error: --to '9h': time of day '9h' is not HH:MM"),
+    (["slice", "{archive}", "--from", "09:00:02", "--to", "09:00:02", "-o", "{out}"],
+     "Error: --to 09:00:02 (09:00:02.000) is not after --from 09:00:02 (09:00:02.000): the session starts at "
+     "09:00:00.000"),
     (["merge", "{archive}", "{text}", "-o", "{out}"], "Error: {text}: offset 0: not a kis-replay archive"),
 ])
 def test_bad_input_is_one_clear_line(session: tuple[Path, Expected], tmp_path: Path, args: list[str],

@@ -2,7 +2,8 @@
 
 Layout and recovery rules: ``docs/archive-format.md``. Write with :class:`ArchiveWriter`, read with
 :class:`ArchiveReader`; user-facing times go through :func:`session_time_to_ns` /
-:func:`format_session_time` (KST time of day ⇄ stored UTC ns).
+:func:`format_session_time` (KST time of day ⇄ stored UTC ns), and a ``--from/--to`` window through
+:func:`session_window`.
 """
 
 from .errors import ArchiveError, ArchiveWarning
@@ -11,7 +12,7 @@ from .index import IndexEntry
 from .reader import ArchiveReader, ReaderStats
 from .records import ArchiveRecord, Direction, RecordKind
 from .routes import route_of
-from .session_time import format_session_time, parse_time_of_day, session_time_to_ns
+from .session_time import format_session_time, parse_time_of_day, session_time_to_ns, session_window
 from .writer import ArchiveWriter
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "parse_time_of_day",
     "route_of",
     "session_time_to_ns",
+    "session_window",
 ]

@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["format_session_time", "parse_time_of_day", "session_time_to_ns"]
+__all__ = ["format_session_time", "parse_time_of_day", "session_time_to_ns", "session_window"]
 
 _NS = 1_000_000_000
 _DAY_NS = 86_400 * _NS
@@ -64,6 +64,48 @@ def session_time_to_ns(time_of_day: str | _dt.time, first_wall_ns: int, tz: str 
             return candidate
         day += _dt.timedelta(days=1)
     raise ValueError(f"no instant at {time_of_day!r} in {tz} after {first_wall_ns}")  # pragma: no cover
+
+
+def session_window(
+    first_wall_ns: int | None,
+    start: str | _dt.time | None,
+    end: str | _dt.time | None,
+    tz: str = "Asia/Seoul",
+    *,
+    names: tuple[str, str] = ("from", "to"),
+) -> tuple[int | None, int | None]:
+    """A user's ``from``/``to`` session times of day as ``(start_ns, end_ns)`` on the session whose first record
+    was received at ``first_wall_ns`` (from inclusive, to exclusive; ``None`` where not given).
+
+    Every shell that takes a window (``kis-replay --from/--to``, ``cat``, ``slice``) goes through here, so a
+    time is placed on the session day and refused the same way everywhere. ``names`` are what the error
+    messages call the two bounds (``("--from", "--to")`` for the CLI). Raises :class:`ValueError` naming
+    the bound when a time is malformed, or when ``to`` is not after ``from`` (a time of day before the
+    session's start falls on the next day, which is the usual cause). With ``first_wall_ns=None`` (an
+    empty archive, or a check before any file is open) the times are only checked, and ``(None, None)``
+    returned.
+    """
+    bounds: list[int | None] = []
+    for name, value in zip(names, (start, end), strict=True):
+        try:
+            if value is None:
+                bounds.append(None)
+            elif first_wall_ns is None:
+                parse_time_of_day(value)
+                bounds.append(None)
+            else:
+                bounds.append(session_time_to_ns(value, first_wall_ns, tz))
+        except ValueError as exc:
+            raise ValueError(f"{name} {value!r}: {exc}; expected HH:MM:SS[.fff], session time in {tz}") from None
+    start_ns, end_ns = bounds
+    if start_ns is not None and end_ns is not None and end_ns <= start_ns:
+        assert first_wall_ns is not None
+        raise ValueError(
+            f"{names[1]} {end} ({format_session_time(end_ns, tz)}) is not after {names[0]} {start} "
+            f"({format_session_time(start_ns, tz)}): the session starts at {format_session_time(first_wall_ns, tz)}, "
+            "and a time of day before that is on the next day"
+        )
+    return start_ns, end_ns
 
 
 def format_session_time(wall_ns: int, tz: str = "Asia/Seoul") -> str:

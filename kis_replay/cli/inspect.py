@@ -24,8 +24,7 @@ from ..archive import (
     ArchiveReader,
     ArchiveWarning,
     RecordKind,
-    parse_time_of_day,
-    session_time_to_ns,
+    session_window,
 )
 from ..codec import get_spec
 from ..inspection import (
@@ -129,35 +128,18 @@ def _fail(message: str, exit_code: int = 1) -> click.ClickException:
     return error
 
 
-def _check_time(option: str, value: str | None) -> None:
+def _check_time(start: str | None, end: str | None) -> None:
     """Reject a malformed time before any file is opened (``--from 25:00`` names the option)."""
-    if value is None:
-        return
-    try:
-        parse_time_of_day(value)
-    except ValueError as exc:
-        raise _fail(f"{option} {value!r}: {exc}; expected HH:MM:SS[.fff], session time in KST") from None
+    _window(None, start, end)
 
 
-def _window(reader: ArchiveReader, start: str | None, end: str | None) -> tuple[int | None, int | None]:
+def _window(reader: ArchiveReader | None, start: str | None, end: str | None) -> tuple[int | None, int | None]:
     """``--from``/``--to`` as UTC ns on the archive's session clock (from inclusive, to exclusive)."""
-    first = reader.first_wall_ns
-    if first is None or (start is None and end is None):
-        return None, None
-    tz = reader.header.timezone
+    first, tz = (None, "Asia/Seoul") if reader is None else (reader.first_wall_ns, reader.header.timezone)
     try:
-        start_ns = None if start is None else session_time_to_ns(start, first, tz)
-        end_ns = None if end is None else session_time_to_ns(end, first, tz)
+        return session_window(first, start, end, tz, names=("--from", "--to"))
     except ValueError as exc:
-        raise _fail(f"--from/--to: {exc}") from None
-    if start_ns is not None and end_ns is not None and end_ns < start_ns:
-        raise _fail(f"--to {end} ({_stamp(end_ns, tz)}) is before --from {start} ({_stamp(start_ns, tz)}): "
-                    f"the archive starts at {_stamp(first, tz)}, and a time of day before that is the next day")
-    return start_ns, end_ns
-
-
-def _stamp(wall_ns: int, tz: str) -> str:
-    return iso_clock(tz)(wall_ns)
+        raise _fail(str(exc)) from None
 
 
 def _report_warnings(found: Sequence[ArchiveWarning], command: str) -> None:
@@ -205,8 +187,7 @@ def info(archive: str, as_json: bool) -> None:
 def cat(archive: str, fmt: str, tr_ids: tuple[str, ...], tr_keys: tuple[str, ...], kinds: tuple[str, ...],
         start: str | None, end: str | None, decode: bool) -> None:
     """Print the records of ARCHIVE, streaming (safe to pipe into head)."""
-    _check_time("--from", start)
-    _check_time("--to", end)
+    _check_time(start, end)
     spec = None
     if fmt == ExportFormat.CSV:
         if len(tr_ids) != 1:
@@ -311,8 +292,7 @@ def slice_(archive: str, start: str | None, end: str | None, output: str) -> Non
     once. Subscribe acks that carry an AES key before the window are kept, so encrypted frames stay
     readable.
     """
-    _check_time("--from", start)
-    _check_time("--to", end)
+    _check_time(start, end)
     progress = Progress("slicing", _size(archive))
     with _archive_errors():
         with ArchiveReader(archive) as reader:

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 import click
 
-from ..archive import ArchiveError, ArchiveReader, ArchiveWarning, format_session_time, session_time_to_ns
+from ..archive import ArchiveError, ArchiveReader, ArchiveWarning, format_session_time, session_window
 from ..replayer import FILTER_MODES, ReplayOptionError, ReplayOptions, parse_only, parse_speed
 
 __all__ = ["replay"]
@@ -60,18 +60,10 @@ def _window(path: Path, start: str | None, end: str | None) -> tuple[int | None,
     with ArchiveReader(path) as reader:
         tz = reader.header.timezone
         first = reader.first_wall_ns
-    if first is None or (start is None and end is None):
-        return None, None, tz
-    bounds = []
-    for option, value in (("--from", start), ("--to", end)):
-        try:
-            bounds.append(None if value is None else session_time_to_ns(value, first, tz))
-        except ValueError as exc:
-            raise _fail(f"{option} {value!r}: {exc}; expected {_TIME}, session time in {tz}") from None
-    start_ns, end_ns = bounds
-    if start_ns is not None and end_ns is not None and end_ns <= start_ns:
-        raise _fail(f"--to {end} is not after --from {start} (the archive starts at "
-                    f"{format_session_time(first, tz)}; a time of day before that is on the next day)")
+    try:
+        start_ns, end_ns = session_window(first, start, end, tz, names=("--from", "--to"))
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
     return start_ns, end_ns, tz
 
 
