@@ -184,6 +184,20 @@ def test_sync_and_async_tests_get_a_started_server(pytester, inner, source):
     outcome(inner("-q"), passed=3)
 
 
+def test_pytest_asyncio_strict_mode_works_too(pytester, inner, source):
+    path, mine = source
+    pytester.makepyfile(test_strict=f'''
+        import pytest
+        from kisclient import drain
+
+        @pytest.mark.asyncio
+        @pytest.mark.kis_replay({str(path)!r})
+        async def test_strict(kis_replay_server):
+            assert (await drain(kis_replay_server.url))[0] == {mine!r}
+    ''')
+    outcome(inner("-q", "-o", "asyncio_mode=strict"), passed=1)
+
+
 def test_the_server_is_stopped_after_the_test(pytester, inner, source):
     path, _ = source
     pytester.makepyfile(test_stop=f'''
