@@ -30,11 +30,12 @@ SUITE = {
 
 
 def run_suite(project: Path, report: Path, *args: str) -> dict[str, str]:
-    """Run ``pytest`` in ``project`` (a fresh process); each test's outcome by name."""
+    """Run ``pytest PROJECT`` in a fresh process (from ``report``'s folder, where hypothesis and friends may
+    leave their caches); each test's outcome by name."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KIS_", "PYTEST_"))}
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", f"--junitxml={report}", *args],
-        cwd=project, env=env, capture_output=True, text=True, timeout=180,
+        [sys.executable, "-m", "pytest", "-q", f"--junitxml={report}", str(project), *args],
+        cwd=report.parent, env=env, capture_output=True, text=True, timeout=180,
     )
     assert report.exists(), proc.stdout + proc.stderr
     outcomes = {}
