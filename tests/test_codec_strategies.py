@@ -46,8 +46,8 @@ def _first(strategy: st.SearchStrategy, condition: Callable[[Any], bool]) -> Any
 
 
 def _stock_futures_tick(price: Decimal) -> Decimal:
-    """KRX stock tick table, as stock futures use it."""
-    for bound, tick in ((1_000, 1), (5_000, 5), (10_000, 10), (50_000, 50), (100_000, 100), (500_000, 500)):
+    """KRX stock tick table (2023 bands), as stock futures use it and the synthetic sessions draw it."""
+    for bound, tick in ((2_000, 1), (5_000, 5), (20_000, 10), (50_000, 50), (200_000, 100), (500_000, 500)):
         if price < bound:
             return Decimal(tick)
     return Decimal(1_000)

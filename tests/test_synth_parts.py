@@ -1,4 +1,4 @@
-"""The simulation's pure parts on their own: tick ladders, Black–Scholes, the order book, pacing, codes."""
+"""The simulation's pure parts on their own: decimals, Black–Scholes, the order book, pacing, codes."""
 
 from __future__ import annotations
 
@@ -10,33 +10,15 @@ from decimal import Decimal
 
 import pytest
 
+from kis_replay.codec.ticks import KOSPI200_OPTIONS, STOCK_FUTURES
 from kis_replay.synth.book import BookStyle, OrderBook
 from kis_replay.synth.instruments import InstrumentKind, SymbolError, parse_instrument
-from kis_replay.synth.ladder import KOSPI200_OPTIONS, STOCK_FUTURES, fixed
 from kis_replay.synth.market_hours import NS, MarketSession, kst_ns, kst_time
 from kis_replay.synth.pacing import Pacing, arrivals
 from kis_replay.synth.pricing import bs_price, greeks, implied_vol, price_bounds
+from kis_replay.synth.tape import fixed
 
-# -- ladders ----------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("price", "up", "down"),
-    [(1_999, 2_000, 1_998), (2_000, 2_005, 1_999), (4_995, 5_000, 4_990), (49_950, 50_000, 49_900),
-     (50_000, 50_100, 49_950), (200_000, 200_500, 199_900), (500_000, 501_000, 499_500)],
-)
-def test_stock_futures_ticks_change_at_band_edges(price, up, down):
-    assert STOCK_FUTURES.up(price) == up
-    assert STOCK_FUTURES.down(price) == down
-
-
-def test_option_ladder():
-    assert KOSPI200_OPTIONS.up(999) == 1_000 and KOSPI200_OPTIONS.up(1_000) == 1_005
-    assert KOSPI200_OPTIONS.down(1_000) == 999
-    assert KOSPI200_OPTIONS.down(1) == 0, "below 0.01 there is no price: an empty level"
-    assert KOSPI200_OPTIONS.snap(1_002.4) == 1_000 and KOSPI200_OPTIONS.snap(1_003) == 1_005
-    assert str(KOSPI200_OPTIONS.decimal(300)) == "3.00" and str(KOSPI200_OPTIONS.decimal(0)) == "0.00"
-    assert str(STOCK_FUTURES.decimal(79_700)) == "79700"
+# -- decimals ---------------------------------------------------------------------------------------------
 
 
 def test_fixed_keeps_trailing_zeros_and_never_prints_minus_zero():

@@ -36,8 +36,9 @@ What "realistic" means here (and what it does not):
 * Instrument codes: futures 6 characters (``111V06`` stock futures, ``101W09`` KOSPI200 futures: product, underlying,
   year letter, month); options 9 characters (``201S11305``: ``2`` call / ``3`` put, ``01`` KOSPI200, year, month,
   strike).
-* Prices sit on real tick grids: stock futures by the KRX stock tick table (1 won below 1,000 up to 1,000 won from
-  500,000), KOSPI200 futures 0.05 with two decimals, options 0.01 below 10.00 and 0.05 from 10.00, two decimals.
+* Prices sit on real tick grids, the ones :mod:`kis_replay.codec.ticks` defines (and the synthetic sessions use):
+  stock futures by the KRX stock tick table (1 won below 2,000 up to 1,000 won from 500,000), KOSPI200 futures
+  0.05 with two decimals, options 0.01 below 10.00 and 0.05 from 10.00, two decimals.
 * ``quotes``: asks strictly ascend and bids strictly descend from level 1, best ask > best bid, every total ≥ the sum
   of its shown levels. H0EUASP0 books may be thin: non-empty levels first, then empty ones as ``0.00`` with zero
   counts and quantities; night books may carry zero counts with non-zero quantities, as the live feed does.
@@ -65,6 +66,7 @@ from .fields import FieldType
 from .frames import DataFrame, format_frame
 from .records import Record
 from .spec import TrKind, TrSpec, get_spec, known_tr_ids
+from .ticks import KOSPI200_FUTURES, KOSPI200_UNDERLYING, ladder_for
 
 __all__ = [
     "ciphers",
@@ -85,7 +87,6 @@ SearchStrategy = st.SearchStrategy
 
 _YEARS = "STVW"  # KRX year letters of recent contracts (2022 S … 2025 W; the exchange skips I, O, U)
 _MONTHS = tuple(f"{m:02d}" for m in range(1, 13))
-_KOSPI200 = "01"
 _ACK_ALPHABET = string.ascii_letters + string.digits
 
 # -- instrument codes -----------------------------------------------------------------------------------------
@@ -100,7 +101,8 @@ def futures_codes(*, index: bool | None = None) -> SearchStrategy[str]:
     stock = st.tuples(st.sampled_from("123456789ABCDEFGH"), st.sampled_from(string.digits + "ABCDEFGH")).map(
         "".join
     )
-    underlying = {True: st.just(_KOSPI200), False: stock, None: st.one_of(st.just(_KOSPI200), stock)}[index]
+    kospi200 = st.just(KOSPI200_UNDERLYING)
+    underlying = {True: kospi200, False: stock, None: st.one_of(kospi200, stock)}[index]
     return st.builds(
         lambda u, y, m: f"1{u}{y}{m}", underlying, st.sampled_from(_YEARS), st.sampled_from(_MONTHS)
     )
@@ -116,7 +118,7 @@ def option_codes(*, right: str | None = None) -> SearchStrategy[str]:
     if kinds is None:
         raise ValueError(f"right must be 'call', 'put' or None, not {right!r}")
     return st.builds(
-        lambda k, y, m, strike: f"{k}{_KOSPI200}{y}{m}{strike}",
+        lambda k, y, m, strike: f"{k}{KOSPI200_UNDERLYING}{y}{m}{strike}",
         st.sampled_from(kinds),
         st.sampled_from(_YEARS),
         st.sampled_from(_MONTHS),
@@ -213,48 +215,6 @@ def records(tr_id: str, *, allow_empty: bool = False, code: str | None = None) -
 # -- prices on tick grids ---------------------------------------------------------------------------------------
 
 
-class _Ladder:
-    """A tick grid in integer units of the price's last decimal (won, or 0.01 points).
-
-    ``tick(p)`` is the tick of the band that ``p`` lies in; stepping down from a band's lower bound uses the
-    tick of the band below, which is how exchange tick tables work.
-    """
-
-    def __init__(self, tick: Callable[[int], int], places: int) -> None:
-        self.tick = tick
-        self.places = places
-
-    def snap(self, units: int) -> int:
-        return units - units % self.tick(units)
-
-    def up(self, units: int, steps: int = 1) -> int:
-        for _ in range(steps):
-            units += self.tick(units)
-        return units
-
-    def down(self, units: int, steps: int = 1) -> int:
-        """``steps`` ticks below ``units``, or 0 when the grid ends first (no price)."""
-        for _ in range(steps):
-            if units <= 1:
-                return 0
-            units -= self.tick(units - 1)
-        return units
-
-    def text(self, units: int) -> str:
-        return format(Decimal(units).scaleb(-self.places), "f")
-
-
-def _stock_tick(won: int) -> int:
-    for bound, tick in ((1_000, 1), (5_000, 5), (10_000, 10), (50_000, 50), (100_000, 100), (500_000, 500)):
-        if won < bound:
-            return tick
-    return 1_000
-
-
-_STOCK_FUTURES = _Ladder(_stock_tick, 0)
-_INDEX_FUTURES = _Ladder(lambda units: 5, 2)  # KOSPI200 futures: 0.05 points
-_OPTIONS = _Ladder(lambda units: 1 if units < 1_000 else 5, 2)  # 0.01 below 10.00, 0.05 from 10.00
-
 _DAY = (8 * 3600 + 45 * 60, 15 * 3600 + 45 * 60)  # 08:45:00–15:45:00 KST
 
 
@@ -269,9 +229,9 @@ _NIGHT_TIMES = st.integers(18 * 3600, (24 + 5) * 3600)  # 18:00:00–05:00:00 KS
 def _futures_book(draw: Any, code: str | None) -> Record:
     spec = _spec_of("H0ZFASP0")
     code = draw(futures_codes()) if code is None else code
-    ladder = _INDEX_FUTURES if code[1:3] == _KOSPI200 else _STOCK_FUTURES
-    low, high = (20_000, 50_000) if ladder is _INDEX_FUTURES else (2_000, 900_000)
-    bid = ladder.snap(draw(st.integers(low, high)))
+    ladder = ladder_for(code)
+    low, high = (20_000, 50_000) if ladder is KOSPI200_FUTURES else (2_000, 900_000)
+    bid = ladder.floor(draw(st.integers(low, high)))
     ask = ladder.up(bid, draw(st.integers(1, 3)))
     asks, bids = [ask], [bid]
     for gap in draw(st.lists(st.integers(1, 4), min_size=9, max_size=9)):
@@ -288,8 +248,8 @@ def _futures_book(draw: Any, code: str | None) -> Record:
 def _night_option_book(draw: Any, code: str | None) -> Record:
     spec = _spec_of("H0EUASP0")
     code = draw(option_codes()) if code is None else code
-    ladder = _OPTIONS
-    bid = ladder.snap(draw(st.integers(1, 3_000)))
+    ladder = ladder_for(code)
+    bid = ladder.floor(draw(st.integers(1, 3_000)))
     ask = ladder.up(bid, draw(st.integers(1, 3)))
     asks, bids = [ask], [bid]
     for gap in draw(st.lists(st.integers(1, 3), max_size=4)):
@@ -381,12 +341,12 @@ def _option_trade(draw: Any, code: str | None) -> Record:
     spec = _spec_of("H0IOCNT0")
     code = draw(option_codes()) if code is None else code
     call = code[0] == "2"
-    lad = _OPTIONS
-    price = max(1, lad.snap(draw(st.integers(1, 3_000))))
-    prev = max(1, lad.snap(price + draw(st.integers(-(price // 2), price))))  # moves of -50 % … +100 %
+    lad = ladder_for(code)
+    price = max(1, lad.floor(draw(st.integers(1, 3_000))))
+    prev = max(1, lad.floor(price + draw(st.integers(-(price // 2), price))))  # moves of -50 % … +100 %
     change = price - prev
     at_limit = change != 0 and draw(st.integers(0, 9)) == 0  # an option at its price limit now and then
-    open_ = max(1, lad.snap(draw(st.integers(1, 3_000))))
+    open_ = max(1, lad.floor(draw(st.integers(1, 3_000))))
     high = lad.up(max(price, open_), draw(st.integers(0, 5)))
     low = max(1, lad.down(min(price, open_), draw(st.integers(0, 5))))
     if at_limit and change > 0:
@@ -407,7 +367,7 @@ def _option_trade(draw: Any, code: str | None) -> Record:
     bought = volume - sold
     sell_count = draw(st.integers(0, min(sold, 50_000)))
     buy_count = draw(st.integers(0, min(bought, 50_000)))
-    theory = max(1, lad.snap(price + draw(st.integers(-30, 30))))
+    theory = max(1, lad.floor(price + draw(st.integers(-30, 30))))
     intrinsic = draw(st.integers(0, price + 20))
     bid1 = max(1, lad.down(price, draw(st.integers(0, 1))))
     ask1 = lad.up(bid1, draw(st.integers(1, 2)))

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .ladder import PriceLadder
+from ..codec.ticks import PriceLadder
 
 __all__ = ["BookSnapshot", "BookStyle", "OrderBook"]
 

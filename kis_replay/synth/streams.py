@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..codec import DataFrame, Record, TrSpec, get_spec
+from ..codec.ticks import KOSPI200_OPTIONS, STOCK_FUTURES, PriceLadder
 from .book import BookStyle, OrderBook
-from .ladder import KOSPI200_OPTIONS, STOCK_FUTURES, PriceLadder
 from .market_hours import kst_time
 from .pacing import Pacing, arrivals
 from .tape import OptionModel, OptionTape

@@ -20,13 +20,13 @@ from decimal import Decimal
 from typing import Any
 
 from ..codec import PriceSign
+from ..codec.ticks import KOSPI200_OPTIONS
 from .instruments import Instrument, InstrumentKind
-from .ladder import KOSPI200_OPTIONS, fixed
 from .market_hours import NS, kst_time
 from .pricing import bs_price, greeks, implied_vol, price_bounds
 from .underlying import IndexPath
 
-__all__ = ["RATE", "OptionModel", "OptionTape", "smile_vol"]
+__all__ = ["RATE", "OptionModel", "OptionTape", "fixed", "smile_vol"]
 
 #: Risk-free rate (KRW, continuously compounded) of every synthetic option.
 RATE = 0.03
@@ -35,6 +35,12 @@ MULTIPLIER = 250_000
 _YEAR_NS = 365 * 86_400 * NS
 _MIN_YEARS = 1 / (365 * 24)
 _LADDER = KOSPI200_OPTIONS
+
+
+def fixed(value: float, places: int) -> Decimal:
+    """``value`` rounded to ``places`` decimals, keeping trailing zeros (``0.5`` → ``0.50``) and no ``-0``."""
+    units = round(value * 10**places)
+    return Decimal(units).scaleb(-places)
 
 
 def smile_vol(base: float, strike: float, spot: float) -> float:
