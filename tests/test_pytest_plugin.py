@@ -288,8 +288,14 @@ def test_replay_options_reach_the_server(pytester, inner, source):
                     message = ws.recv(timeout=10)
                     (frames if message[:1] == "0" else other).append(message)
             assert [e["msg_cd"] for e in kis_replay_server.refused] == ["OPSP0011"]
+
+        @pytest.mark.kis_replay({str(path)!r}, start="09:00:00.020", end="09:00:00.010")
+        def test_backwards(kis_replay_server):
+            pass
     ''')
-    outcome(inner("-q"), passed=2)
+    result = inner("-q", "-rE")
+    outcome(result, passed=2, errors=1)
+    result.stdout.fnmatch_lines(["@pytest.mark.kis_replay: end= 09:00:00.010 * is not after start= 09:00:00.020 *"])
 
 
 def test_scenarios_apply_and_their_faults_are_shown(pytester, inner, source):

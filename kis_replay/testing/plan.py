@@ -105,7 +105,7 @@ class ReplayPlan:
     def options(self) -> Any:
         """The :class:`~kis_replay.replayer.ReplayOptions` of the marker (``start``/``end`` placed on the
         archive's session day)."""
-        from ..archive import ArchiveError, ArchiveReader, session_time_to_ns
+        from ..archive import ArchiveError, ArchiveReader, session_window
         from ..replayer import ReplayOptionError, ReplayOptions
 
         m = self.marker
@@ -118,8 +118,10 @@ class ReplayPlan:
                 raise PlanError(str(exc)) from None
             if first is None:
                 raise PlanError(f"{self.location.path} has no records: start=/end= have no session to fall in")
-            start_ns = session_time_to_ns(m.start, first, tz) if m.start is not None else None
-            end_ns = session_time_to_ns(m.end, first, tz) if m.end is not None else None
+            try:
+                start_ns, end_ns = session_window(first, m.start, m.end, tz, names=("start=", "end="))
+            except ValueError as exc:
+                raise PlanError(f"@pytest.mark.kis_replay: {exc}") from None
         try:
             return ReplayOptions(speed=m.speed, start_ns=start_ns, end_ns=end_ns, only=frozenset(m.only),
                                  filter=m.filter, loop=m.loop)
