@@ -152,6 +152,23 @@ def test_zstd_tools_read_it(tmp_path: Path) -> None:
     assert subprocess.run(["zstdcat", str(path)], capture_output=True, check=True).stdout == content
 
 
+def test_stored_size_is_the_records_columns_and_payload(tmp_path: Path) -> None:
+    """``kis-replay info``'s uncompressed size: per record, the batch columns of section 3 of the format
+    document (length u32, kind u8, direction u8, conn u32, two i64 deltas: 26 bytes) plus the payload."""
+    record = ArchiveRecord(T0, 5, Direction.SERVER_TO_CLIENT, 0, RecordKind.DATA, b"0|H0ZFASP0|001|x")
+    assert record.stored_size == 26 + 16
+    path = tmp_path / "sizes.kisrec.zst"
+    _sample(path)
+    with open(path, "rb") as f:
+        content = zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True).read()
+    reader = ArchiveReader(path)
+    stored = sum(r.stored_size for r in reader.records())
+    header = len(reader.header.to_json().encode())
+    # what zstd decompresses to: the header frame (12-byte preamble + JSON), then each batch's 8-byte counts
+    # and its records
+    assert header < len(content) - stored <= 12 + header + 8 * reader.record_count
+
+
 def test_not_an_archive_is_a_clear_error(tmp_path: Path) -> None:
     plain = tmp_path / "plain.kisrec.zst"
     plain.write_bytes(zstandard.ZstdCompressor().compress(b"just some text, no preamble"))

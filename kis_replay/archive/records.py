@@ -49,10 +49,17 @@ class ArchiveRecord(NamedTuple):
         """The payload as text (every KIS message is UTF-8; undecodable bytes become U+FFFD)."""
         return self.payload.decode("utf-8", "replace")
 
+    @property
+    def stored_size(self) -> int:
+        """Bytes the record takes in the archive before compression: its columns (:data:`RECORD_HEAD`) and
+        its payload. Summed over a file, the uncompressed size that ``kis-replay info``'s ratio is of (batch
+        counts and the header, a few bytes a frame, are left out)."""
+        return RECORD_HEAD.size + len(self.payload)
+
 
 #: One record's fixed fields, as the batch columns hold them (``batches.py``): payload length u32, kind u8,
 #: direction u8, connection u32, wall_ns i64, mono_ns i64. ``RECORD_HEAD.size`` is a record's stored size
-#: beyond its payload (before compression), which ``kis-replay info`` uses for its ratio.
+#: beyond its payload (before compression): :attr:`ArchiveRecord.stored_size` is the public way to ask.
 RECORD_HEAD = struct.Struct("<IBBIqq")
 
 #: Lookup tables from stored numbers to enum members: indexing a tuple is far cheaper than calling the

@@ -28,7 +28,6 @@ from ..archive import (
     RecordKind,
     format_session_time,
 )
-from ..archive.records import RECORD_HEAD
 from ..codec import REDACTED, get_spec, peek_route
 from .session_clock import session_zone
 
@@ -83,7 +82,7 @@ class ArchiveSummary:
     peak_at_ns: int | None
     per_second: dict[int, int]  #: UTC second → data frames, for the rate over time
     gaps: list[Gap]
-    uncompressed_bytes: int  #: record heads + payloads, what the file would hold uncompressed
+    uncompressed_bytes: int  #: the records' :attr:`~kis_replay.archive.ArchiveRecord.stored_size`, summed
     warnings: list[dict[str, Any]]
 
     @property
@@ -271,7 +270,7 @@ class SummaryBuilder:
         wall = record.wall_ns
         self.records += 1
         self.kinds[record.kind] += 1
-        self.uncompressed_bytes += RECORD_HEAD.size + len(record.payload)
+        self.uncompressed_bytes += record.stored_size
         if record.direction != Direction.NONE or record.kind in (RecordKind.OPENED, RecordKind.CLOSED):
             self.connections.add(record.conn)
         if self.first_wall_ns is None or wall < self.first_wall_ns:
