@@ -347,3 +347,13 @@ def test_rotation_writes_complete_files_that_merge_back(tmp_path, runs):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert data_texts(merged) == mine
+    # parts of one recording: connection numbers as recorded, and the acks repeated at each later part's
+    # start are dropped, so the merge holds the acks of the first part only
+    merged_records = list(ArchiveReader(merged))
+    first_part = list(ArchiveReader(paths[0]))
+    assert {r.conn for r in merged_records} == {r.conn for p in paths for r in ArchiveReader(p)}
+
+    def acks(records):
+        return [r.payload for r in records if r.kind == RecordKind.CONTROL and b"OPSP0000" in r.payload]
+
+    assert acks(merged_records) == acks(first_part) and len(acks(first_part)) == 1

@@ -8,7 +8,7 @@ options, drives progress and prints.
 
 from .decoding import FrameDecoder
 from .export import CSV_META_COLUMNS, CsvExport, ExportFormat, JsonlExport, RawExport, RecordExport
-from .merging import MergeResult, merge_archives, merged_header
+from .merging import MergeResult, RecordingPart, merge_archives, merged_header
 from .session_clock import iso_clock, session_zone
 from .slicing import SliceResult, key_acks_before, same_file, slice_archive
 from .summary import ArchiveSummary, Gap, SummaryBuilder, TrSummary, summarize
@@ -26,6 +26,7 @@ __all__ = [
     "Problem",
     "RawExport",
     "RecordExport",
+    "RecordingPart",
     "SliceResult",
     "SummaryBuilder",
     "TrSummary",

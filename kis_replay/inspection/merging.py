@@ -11,6 +11,13 @@ times keep the order of the inputs as given. Memory is one record per input plus
   axis as their first receive time is later. The replayer schedules on this axis.
 - Header: the first input's, with the union of all subscriptions, ``filtered`` only if every input says
   so, and labels naming every input (file, source, created, its own labels).
+
+Parts of one rotated recording are joined back instead: when every input's header carries the same
+``labels["recording"]["id"]`` (written by :class:`~kis_replay.recorder.rolling.RollingArchive`), the
+connection numbers and monotonic times are the recording's own and are kept as they are, and a part
+whose previous part is among the inputs loses the ``repeated_acks`` subscribe acks it starts with
+(copies, made so that each part decrypts on its own). So the merge of a rotation is the record stream
+the recorder would have written into one file. A part given twice is an error.
 """
 
 from __future__ import annotations
@@ -32,10 +39,12 @@ from ..archive import (
     ArchiveRecord,
     ArchiveWarning,
     ArchiveWriter,
+    Direction,
+    RecordKind,
 )
 from .slicing import same_file
 
-__all__ = ["MergeResult", "merge_archives", "merged_header"]
+__all__ = ["MergeResult", "RecordingPart", "merge_archives", "merged_header"]
 
 
 @dataclass(frozen=True)
@@ -47,8 +56,55 @@ class MergeResult:
     warnings: list[ArchiveWarning]  #: damage the readers stepped over in the inputs
 
 
-def merged_header(headers: Sequence[ArchiveHeader], names: Sequence[str]) -> ArchiveHeader:
-    """The header of the merge of archives with ``headers`` (files ``names``)."""
+@dataclass(frozen=True)
+class RecordingPart:
+    """Where a file sits in a rotated recording: ``labels["recording"]`` of its header."""
+
+    id: str
+    part: int  #: from 1
+    repeated_acks: int  #: records at the file's start that repeat acks of an earlier part
+
+    @classmethod
+    def of(cls, header: ArchiveHeader) -> RecordingPart | None:
+        """The part ``header`` describes, or ``None`` (not written by a rotating recorder, or labels edited
+        into another shape)."""
+        label = header.labels.get("recording")
+        if not isinstance(label, dict):
+            return None
+        rid, part, repeated = label.get("id"), label.get("part"), label.get("repeated_acks")
+        if not (isinstance(rid, str) and rid and isinstance(part, int) and part >= 1
+                and isinstance(repeated, int) and repeated >= 0):
+            return None
+        return cls(rid, part, repeated)
+
+
+def _one_recording(readers: Sequence[ArchiveReader], names: Sequence[str]) -> list[RecordingPart] | None:
+    """The inputs' parts when all are parts of one recording, else ``None``; a repeated part is an error."""
+    parts = [RecordingPart.of(r.header) for r in readers]
+    if any(p is None for p in parts) or len({p.id for p in parts if p is not None}) != 1:
+        return None
+    seen: dict[int, str] = {}
+    for name, part in zip(names, parts, strict=True):
+        assert part is not None
+        if part.part in seen:
+            raise ArchiveError(f"{name}: part {part.part} of recording {part.id} is given twice "
+                               f"(also as {seen[part.part]})")
+        seen[part.part] = name
+    return [p for p in parts if p is not None]
+
+
+def _without_repeated_acks(records: Iterator[ArchiveRecord], count: int) -> Iterator[ArchiveRecord]:
+    """``records`` less the acks among its first ``count`` (anything else there is kept: never lose data)."""
+    for n, record in enumerate(records):
+        if n < count and record.kind == RecordKind.CONTROL and record.direction == Direction.SERVER_TO_CLIENT:
+            continue
+        yield record
+
+
+def merged_header(headers: Sequence[ArchiveHeader], names: Sequence[str],
+                  recording: Sequence[RecordingPart] | None = None) -> ArchiveHeader:
+    """The header of the merge of archives with ``headers`` (files ``names``); ``recording``: their parts,
+    when they are parts of one recording (the merge is then labelled with the recording's id and parts)."""
     first = headers[0]
     subscriptions: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -65,6 +121,8 @@ def merged_header(headers: Sequence[ArchiveHeader], names: Sequence[str]) -> Arc
         "inputs": [{"file": n, "source": h.source, "created": h.created, "labels": h.labels}
                    for n, h in zip(names, headers, strict=True)],
     }
+    if recording:
+        labels["recording"] = {"id": recording[0].id, "parts": sorted(p.part for p in recording)}
     return dataclasses.replace(
         first,
         source=first.source if len(sources) == 1 else "merged",
@@ -100,19 +158,25 @@ def merge_archives(
     names = [os.path.basename(os.fspath(p)) for p in inputs]
     with ExitStack() as stack:
         readers = [stack.enter_context(ArchiveReader(p)) for p in inputs]
-        header = merged_header([r.header for r in readers], names)
+        parts = _one_recording(readers, names)
+        header = merged_header([r.header for r in readers], names, parts)
+        given = {p.part for p in parts} if parts else set()
         streams: list[Iterator[tuple[int, int, ArchiveRecord]]] = []
         mono_shift: list[int] = []
         firsts: list[ArchiveRecord | None] = []
         for number, reader in enumerate(readers):
             records = reader.records()
+            if parts and parts[number].part - 1 in given:
+                records = _without_repeated_acks(records, parts[number].repeated_acks)
             first = next(records, None)
             firsts.append(first)
             if first is not None:
                 records = _chain(first, records)
             streams.append(_tagged(number, records))
         started = [f for f in firsts if f is not None]
-        if started:
+        if parts:  # one process, one monotonic clock: nothing to shift
+            mono_shift = [0] * len(readers)
+        elif started:
             origin = min(started, key=lambda r: r.wall_ns)
             for first in firsts:
                 mono_shift.append(0 if first is None else
@@ -121,9 +185,10 @@ def merge_archives(
         written = 0
         with ArchiveWriter(output, header) as writer:
             for _wall, number, record in heapq.merge(*streams, key=lambda t: (t[0], t[1])):
-                conn = conns.get((number, record.conn))
+                key = (0 if parts else number, record.conn)
+                conn = conns.get(key)
                 if conn is None:
-                    conn = conns[(number, record.conn)] = len(conns)
+                    conn = conns[key] = record.conn if parts else len(conns)
                 writer.write_record(record._replace(conn=conn, mono_ns=record.mono_ns + mono_shift[number]))
                 written += 1
                 if progress is not None and written % every == 0:
