@@ -313,7 +313,11 @@ def slice_(archive: str, start: str | None, end: str | None, output: str) -> Non
 @click.argument("archives", nargs=-1, required=True)
 @click.option("-o", "--output", required=True, metavar="OUT", help="The new archive to write.")
 def merge(archives: tuple[str, ...], output: str) -> None:
-    """Merge ARCHIVES (two or more) into one, ordered by receive time, connections kept apart."""
+    """Merge ARCHIVES (two or more) into one, ordered by receive time, connections kept apart.
+
+    The parts of one rotated recording (`kis-replay record --rotate`) are joined back into that recording:
+    connection numbers as recorded, and the subscribe acks repeated at the start of each part dropped.
+    """
     if len(archives) < 2:
         raise _fail(f"merge needs at least two archives, got {len(archives)}")
     progress = Progress("merging", sum(_size(a) for a in archives))
