@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from kis_replay.recorder.rotation import KST
+from kis_replay.codec import KST
 from kis_replay.recorder.status import RecorderStatus, log_line, terminal_line
 
 S = 10**9

@@ -12,7 +12,13 @@ from .index import IndexEntry
 from .reader import ArchiveReader, ReaderStats
 from .records import ArchiveRecord, Direction, RecordKind
 from .routes import route_of
-from .session_time import format_session_time, parse_time_of_day, session_time_to_ns, session_window
+from .session_time import (
+    format_session_time,
+    parse_time_of_day,
+    session_time_to_ns,
+    session_window,
+    session_zone,
+)
 from .writer import ArchiveWriter
 
 __all__ = [
@@ -32,4 +38,5 @@ __all__ = [
     "route_of",
     "session_time_to_ns",
     "session_window",
+    "session_zone",
 ]

@@ -13,7 +13,9 @@ import re
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["format_session_time", "parse_time_of_day", "session_time_to_ns", "session_window"]
+from ..codec import KST
+
+__all__ = ["format_session_time", "parse_time_of_day", "session_time_to_ns", "session_window", "session_zone"]
 
 _NS = 1_000_000_000
 _DAY_NS = 86_400 * _NS
@@ -24,12 +26,17 @@ _TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?")
 
 
 @lru_cache(maxsize=8)
-def _zone(tz: str) -> _dt.tzinfo:
+def session_zone(tz: str) -> _dt.tzinfo:
+    """The timezone ``tz`` (a header's ``timezone``); :data:`~kis_replay.codec.KST` for Asia/Seoul on a machine
+    without a tz database (Korea has kept UTC+9 without DST since 1988).
+
+    Raises ``ValueError`` for any other timezone this machine does not know.
+    """
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        if tz == "Asia/Seoul":  # no tz database installed: Korea has kept UTC+9 without DST since 1988
-            return _dt.timezone(_dt.timedelta(hours=9), "KST")
+        if tz == "Asia/Seoul":
+            return KST
         raise ValueError(f"unknown timezone {tz!r}") from None
 
 
@@ -51,7 +58,7 @@ def parse_time_of_day(time_of_day: str | _dt.time) -> int:
 def session_time_to_ns(time_of_day: str | _dt.time, first_wall_ns: int, tz: str = "Asia/Seoul") -> int:
     """The first UTC ns instant ≥ ``first_wall_ns - LOOKBACK_NS`` whose time of day in ``tz`` is ``time_of_day``."""
     target = parse_time_of_day(time_of_day)
-    zone = _zone(tz)
+    zone = session_zone(tz)
     first_wall_ns -= LOOKBACK_NS
     start = _dt.datetime.fromtimestamp(first_wall_ns // _NS, zone)
     day = start.date()
@@ -111,5 +118,5 @@ def session_window(
 def format_session_time(wall_ns: int, tz: str = "Asia/Seoul") -> str:
     """``"HH:MM:SS.fff"`` of a UTC ns instant in the session's timezone (milliseconds truncated)."""
     seconds, remainder = divmod(wall_ns, _NS)
-    local = _dt.datetime.fromtimestamp(seconds, _zone(tz))
+    local = _dt.datetime.fromtimestamp(seconds, session_zone(tz))
     return f"{local:%H:%M:%S}.{remainder // 1_000_000:03d}"

@@ -7,6 +7,7 @@ pytest plugin) reads and writes the wire through this package, and only the TR t
 
 from . import tables as _tables  # noqa: F401  (registers the seed TR tables)
 from .control import (
+    KST,
     MAX_REGISTRATIONS,
     REDACTED,
     REPLY_CODES,
@@ -36,6 +37,7 @@ from .records import Record
 from .spec import FieldSpec, TrKind, TrSpec, get_spec, known_tr_ids, register
 
 __all__ = [
+    "KST",
     "MAX_REGISTRATIONS",
     "REDACTED",
     "REPLY_CODES",

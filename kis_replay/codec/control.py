@@ -17,6 +17,7 @@ from .crypto import FrameCipher
 from .errors import ControlMessageError
 
 __all__ = [
+    "KST",
     "MAX_REGISTRATIONS",
     "REPLY_CODES",
     "ControlReply",
@@ -275,12 +276,14 @@ class PingPong:
         return json.dumps({"header": {"tr_id": "PINGPONG", "datetime": self.datetime}}, separators=(",", ":"))
 
 
-_KST = _dt.timezone(_dt.timedelta(hours=9), "KST")
+#: The service's clock: PINGPONG datetimes and every time field of a frame are Korea Standard Time
+#: (UTC+9; no daylight saving since 1988, so a fixed offset is exact).
+KST = _dt.timezone(_dt.timedelta(hours=9), "KST")
 
 
 def build_pingpong(when: _dt.datetime | None = None) -> str:
     """PINGPONG text for ``when`` (default now), stamped in KST as the service does."""
-    when = (when or _dt.datetime.now(_KST)).astimezone(_KST)
+    when = (when or _dt.datetime.now(KST)).astimezone(KST)
     return PingPong(when.strftime("%Y%m%d%H%M%S")).to_json()
 
 

@@ -9,7 +9,7 @@ options, drives progress and prints.
 from .decoding import FrameDecoder
 from .export import CSV_META_COLUMNS, CsvExport, ExportFormat, JsonlExport, RawExport, RecordExport
 from .merging import MergeResult, RecordingPart, merge_archives, merged_header
-from .session_clock import iso_clock, session_zone
+from .session_clock import iso_clock
 from .slicing import SliceResult, key_acks_before, same_file, slice_archive
 from .summary import ArchiveSummary, Gap, SummaryBuilder, TrSummary, summarize
 from .verification import Problem, VerificationReport, verify_archive
@@ -36,7 +36,6 @@ __all__ = [
     "merge_archives",
     "merged_header",
     "same_file",
-    "session_zone",
     "slice_archive",
     "summarize",
     "verify_archive",

@@ -8,27 +8,12 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["iso_clock", "session_zone"]
+from ..archive import session_zone
+
+__all__ = ["iso_clock"]
 
 _NS = 1_000_000_000
-_KST = _dt.timezone(_dt.timedelta(hours=9), "KST")
-
-
-@lru_cache(maxsize=8)
-def session_zone(tz: str) -> _dt.tzinfo:
-    """The timezone ``tz``; UTC+9 for Asia/Seoul on a machine without a tz database (no DST since 1988).
-
-    Raises ``ValueError`` for any other timezone this machine does not know.
-    """
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        if tz == "Asia/Seoul":
-            return _KST
-        raise ValueError(f"unknown timezone {tz!r}") from None
 
 
 def iso_clock(tz: str) -> Callable[[int], str]:

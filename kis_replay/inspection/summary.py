@@ -27,9 +27,9 @@ from ..archive import (
     Direction,
     RecordKind,
     format_session_time,
+    session_zone,
 )
 from ..codec import REDACTED, get_spec, peek_route
-from .session_clock import session_zone
 
 __all__ = ["ArchiveSummary", "Gap", "SummaryBuilder", "TrSummary", "summarize"]
 

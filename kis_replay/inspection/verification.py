@@ -37,10 +37,10 @@ from ..archive import (
     IndexEntry,
     RecordKind,
     format_session_time,
+    session_zone,
 )
 from ..codec import FieldCountError, FieldType, FieldValueError, FrameError, Record
 from .decoding import FrameDecoder
-from .session_clock import session_zone
 from .slicing import same_file
 
 __all__ = ["Problem", "VerificationReport", "verify_archive"]

@@ -13,9 +13,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from ..codec import KST
+
 __all__ = [
     "ARCHIVE_SUFFIX",
-    "KST",
     "RotationPolicy",
     "archive_name",
     "parse_duration",
@@ -24,10 +25,9 @@ __all__ = [
     "until_deadline",
 ]
 
-KST = dt.timezone(dt.timedelta(hours=9), "KST")
 ARCHIVE_SUFFIX = ".kisrec.zst"
-_KST_OFFSET_NS = 9 * 3600 * 10**9
 _NS = 10**9
+_KST_OFFSET_NS = round(KST.utcoffset(None).total_seconds()) * _NS
 
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .rotation import KST
+from ..codec import KST
 
 __all__ = ["RecorderStatus", "StatusSnapshot", "log_line", "terminal_line"]
 

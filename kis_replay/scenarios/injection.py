@@ -13,13 +13,13 @@ import datetime as dt
 import itertools
 import random
 
+from ..codec import KST
 from ..replayer.event import TimelineEvent
 from ..synth import SynthError, SynthSession, generate
 from .steps import Burst
 
 __all__ = ["synthesize_burst"]
 
-_KST = dt.timezone(dt.timedelta(hours=9), "KST")
 _NS = 1_000_000_000
 
 
@@ -49,7 +49,7 @@ def synthesize_burst(step: Burst, start: int, origin_wall_ns: int, rng: random.R
     per_route = [step.count // len(routes) + (1 if i < step.count % len(routes) else 0)
                  for i in range(len(routes))]
     wall = origin_wall_ns + start
-    when = dt.datetime.fromtimestamp(wall // _NS, _KST)
+    when = dt.datetime.fromtimestamp(wall // _NS, KST)
     texts = {route: _frames(*route, n, when, rng.randrange(1 << 30))
              for route, n in zip(routes, per_route, strict=True)}
     order = [routes[i % len(routes)] for i in range(step.count)]

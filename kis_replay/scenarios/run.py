@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..archive import ArchiveReader, session_time_to_ns
+from ..codec import KST
 from ..replayer.event import TimelineEvent
 from .actions import ConnectionAction
 from .errors import ScenarioError
@@ -24,7 +25,6 @@ from .transforms import Item, Synthesizer, stage
 
 __all__ = ["ClientStream", "ScenarioRun"]
 
-_KST = dt.timezone(dt.timedelta(hours=9), "KST")
 
 
 class ScenarioRun:
@@ -148,7 +148,7 @@ class ScenarioRun:
         record = action.fault(client_no)
         origin = self.origin_wall_ns if origin_wall_ns is None else origin_wall_ns
         if origin is not None:
-            when = dt.datetime.fromtimestamp((origin + action.offset_ns) / 1e9, _KST)
+            when = dt.datetime.fromtimestamp((origin + action.offset_ns) / 1e9, KST)
             record["session_time"] = when.strftime("%H:%M:%S.%f")[:-3]
         record["scenario"] = self.scenario.name
         return record

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-__all__ = ["KST", "NS", "SESSION_OF_TR", "MarketSession", "kst_ns", "kst_time"]
+from ..codec import KST
 
-KST = dt.timezone(dt.timedelta(hours=9), "KST")
+__all__ = ["NS", "SESSION_OF_TR", "MarketSession", "kst_ns", "kst_time"]
+
 NS = 1_000_000_000
 _DAY_NS = 86_400 * NS
-_KST_OFFSET_NS = 9 * 3600 * NS
+_KST_OFFSET_NS = round(KST.utcoffset(None).total_seconds()) * NS
 
 
 class MarketSession(enum.Enum):
