@@ -41,6 +41,7 @@ from ..inspection import (
     summarize,
     verify_archive,
 )
+from .shell import fail, isatty
 
 __all__ = ["cat", "info", "merge", "slice_", "verify"]
 
@@ -53,7 +54,7 @@ class Progress:
 
     def __init__(self, label: str, total_bytes: int, stream: TextIO | None = None, interval: float = 0.2) -> None:
         self.stream = stream if stream is not None else sys.stderr
-        self.enabled = _isatty(self.stream)
+        self.enabled = isatty(self.stream)
         self.label = label
         self.total = max(total_bytes, 1)
         self.interval = interval
@@ -82,13 +83,6 @@ class Progress:
             self.stream.flush()
 
 
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 @contextmanager
 def _archive_errors(exit_code: int = 1) -> Iterator[None]:
     """Turn what the user can get wrong into one ``Error:`` line (never a traceback) and quiet the
@@ -98,12 +92,12 @@ def _archive_errors(exit_code: int = 1) -> Iterator[None]:
         try:
             yield
         except ArchiveError as exc:
-            raise _fail(str(exc), exit_code) from None
+            raise fail(str(exc), exit_code) from None
         except OSError as exc:
             if isinstance(exc, BrokenPipeError):
                 raise
             where = f"{exc.filename}: " if exc.filename else ""
-            raise _fail(f"{where}{exc.strerror or exc}", exit_code) from None
+            raise fail(f"{where}{exc.strerror or exc}", exit_code) from None
 
 
 def _closed_pipe(exit_code: int = 0) -> None:
@@ -122,12 +116,6 @@ def _print(text: str) -> None:
         _closed_pipe()
 
 
-def _fail(message: str, exit_code: int = 1) -> click.ClickException:
-    error = click.ClickException(message)
-    error.exit_code = exit_code
-    return error
-
-
 def _check_time(start: str | None, end: str | None) -> None:
     """Reject a malformed time before any file is opened (``--from 25:00`` names the option)."""
     _window(None, start, end)
@@ -139,7 +127,7 @@ def _window(reader: ArchiveReader | None, start: str | None, end: str | None) ->
     try:
         return session_window(first, start, end, tz, names=("--from", "--to"))
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _report_warnings(found: Sequence[ArchiveWarning], command: str) -> None:
@@ -191,10 +179,10 @@ def cat(archive: str, fmt: str, tr_ids: tuple[str, ...], tr_keys: tuple[str, ...
     spec = None
     if fmt == ExportFormat.CSV:
         if len(tr_ids) != 1:
-            raise _fail(f"--format csv needs exactly one --tr (its fields are the columns), got {len(tr_ids)}")
+            raise fail(f"--format csv needs exactly one --tr (its fields are the columns), got {len(tr_ids)}")
         spec = get_spec(tr_ids[0])
         if spec is None:
-            raise _fail(f"--tr {tr_ids[0]}: the codec has no table for this TR, so it has no field names "
+            raise fail(f"--tr {tr_ids[0]}: the codec has no table for this TR, so it has no field names "
                         "for csv columns; use --format jsonl --decode")
         decode = True
     try:
@@ -204,7 +192,7 @@ def cat(archive: str, fmt: str, tr_ids: tuple[str, ...], tr_keys: tuple[str, ...
                 clock = iso_clock(reader.header.timezone)
             except ValueError as exc:
                 if fmt != ExportFormat.RAW:  # raw prints no times: it still reads such an archive
-                    raise _fail(f"{archive}: header: {exc}") from None
+                    raise fail(f"{archive}: header: {exc}") from None
                 clock = str
             decoder = FrameDecoder() if decode else None
             exporter: RecordExport
@@ -319,7 +307,7 @@ def merge(archives: tuple[str, ...], output: str) -> None:
     connection numbers as recorded, and the subscribe acks repeated at the start of each part dropped.
     """
     if len(archives) < 2:
-        raise _fail(f"merge needs at least two archives, got {len(archives)}")
+        raise fail(f"merge needs at least two archives, got {len(archives)}")
     progress = Progress("merging", sum(_size(a) for a in archives))
     with _archive_errors():
         try:

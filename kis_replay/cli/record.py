@@ -27,6 +27,7 @@ from ..recorder.rolling import OutputError, OutputTarget, RollingArchive
 from ..recorder.rotation import RotationPolicy, parse_duration, parse_rotation, until_deadline
 from ..recorder.status import RecorderStatus, log_line, terminal_line
 from ..recorder.subscriptions import SubscriptionError, check_subscriptions, parse_subscription, read_subscriptions_file
+from .shell import fail, isatty
 
 log = logging.getLogger("kis_replay.recorder")
 
@@ -172,7 +173,7 @@ def record(
             subs += read_subscriptions_file(subscriptions_file)
         subs, warnings = check_subscriptions(subs)
     except SubscriptionError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise fail(str(exc)) from None
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     if duration is not None and until is not None:
@@ -196,12 +197,12 @@ def record(
     try:
         credentials = Credentials.load(env_file=env_file)
     except CredentialsError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise fail(str(exc)) from None
     try:
         target = OutputTarget.parse(output, rotating=rotate is not None)
         target.prepare()
     except OutputError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise fail(str(exc)) from None
 
     settings = RecorderSettings(
         url=url, subscriptions=tuple(subs), rest_url=rest_url, custtype=custtype,
@@ -211,7 +212,7 @@ def record(
                              flush_interval=flush_interval)
     recorder = Recorder(settings, credentials, archive, backoff=backoff)
     stream = sys.stderr
-    tty = stream.isatty()
+    tty = isatty(stream)
     handler = _setup_logging(stream, tty, lambda text: recorder.credentials.scrub(text))
     log.info("recording %d registrations from %s into %s", len(subs), url, output)
     failure: str | None = None
@@ -227,4 +228,4 @@ def record(
     for path in archive.paths:
         click.echo(str(path))
     if failure is not None:
-        raise click.ClickException(failure)
+        raise fail(failure)

@@ -23,6 +23,7 @@ import click
 
 from ..archive import ArchiveError, ArchiveReader, ArchiveWarning, format_session_time, session_window
 from ..replayer import FILTER_MODES, ReplayOptionError, ReplayOptions, parse_only, parse_speed
+from .shell import fail, isatty
 
 __all__ = ["replay"]
 
@@ -30,29 +31,18 @@ _TIME = "HH:MM:SS[.fff]"
 _STATUS_INTERVAL = 0.5
 
 
-def _fail(message: str) -> click.ClickException:
-    return click.ClickException(message)
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 def _archive_path(archive: str | None) -> Path:
     if archive is not None:
         path = Path(archive)
         if not path.is_file():
-            raise _fail(f"{archive}: no such archive file" if not path.exists() else f"{archive}: not a file")
+            raise fail(f"{archive}: no such archive file" if not path.exists() else f"{archive}: not a file")
         return path
     from .. import fixtures
 
     try:
         return fixtures.path()
     except FileNotFoundError as exc:
-        raise _fail(f"no ARCHIVE given and no bundled sample session: {exc}") from None
+        raise fail(f"no ARCHIVE given and no bundled sample session: {exc}") from None
 
 
 def _window(path: Path, start: str | None, end: str | None) -> tuple[int | None, int | None, str]:
@@ -63,7 +53,7 @@ def _window(path: Path, start: str | None, end: str | None) -> tuple[int | None,
     try:
         start_ns, end_ns = session_window(first, start, end, tz, names=("--from", "--to"))
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     return start_ns, end_ns, tz
 
 
@@ -155,16 +145,16 @@ def _scenario_run(name: str | None, seed: int | None, path: Path, clock: str) ->
     """``--scenario``, loaded and checked before the server starts (a bad file: its path, line and step)."""
     if name is None:
         if seed is not None:
-            raise _fail("--seed seeds a scenario's random steps: give --scenario too")
+            raise fail("--seed seeds a scenario's random steps: give --scenario too")
         return None
     from ..scenarios import ScenarioError, ScenarioRun, resolve_scenario
 
     if clock != "per-client":
-        raise _fail("--scenario needs --clock per-client: its steps apply to each connection's own replay")
+        raise fail("--scenario needs --clock per-client: its steps apply to each connection's own replay")
     try:
         return ScenarioRun.prepare(resolve_scenario(name), path, seed)
     except ScenarioError as exc:
-        raise _fail(f"--scenario: {exc}") from None
+        raise fail(f"--scenario: {exc}") from None
 
 
 def _status_text(server: Any, tz: str) -> str:
@@ -193,7 +183,7 @@ async def _serve(server: Any, log: EventLog, show_status: bool) -> None:
     try:
         await server.start()
     except OSError as exc:
-        raise _fail(f"cannot listen on {server.host}:{server.port}: {exc.strerror or exc}") from None
+        raise fail(f"cannot listen on {server.host}:{server.port}: {exc.strerror or exc}") from None
     try:
         while not stop.is_set():
             if show_status:
@@ -287,8 +277,8 @@ def replay(archive: str | None, speed: str, host: str, port: int, start: str | N
                                    allow_shared_key=allow_shared_key, ping_interval=ping_interval or None,
                                    on_event=log, scenario=run)
         except (ArchiveError, ReplayOptionError) as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         except OSError as exc:
-            raise _fail(f"{path}: {exc.strerror or exc}") from None
-        show_status = log.mode == "text" and _isatty(sys.stderr)
+            raise fail(f"{path}: {exc.strerror or exc}") from None
+        show_status = log.mode == "text" and isatty(sys.stderr)
         asyncio.run(_serve(server, log, show_status))

@@ -6,6 +6,7 @@ import click
 
 from ..scenarios import ScenarioError, builtin_names, load_builtin, resolve_scenario
 from ..scenarios.builtin import builtin_text
+from .shell import fail
 
 
 @click.command()
@@ -29,7 +30,7 @@ def scenarios(show: str | None, check: str | None) -> None:
                 click.echo(f"  {step.number:>2}. {step.type:<10} {line}")
             return
     except ScenarioError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise fail(str(exc)) from None
     names = builtin_names()
     width = max(len(name) for name in names)
     for name in names:

@@ -18,6 +18,7 @@ from ..recorder.rotation import parse_duration
 from ..synth import DEFAULT_DATE, DEFAULT_DURATION_S, DEFAULT_SEED, SYNTH_TRS, SynthError, SynthSession
 from ..synth.recording import write_archive
 from ..synth.session import exact
+from .shell import fail
 
 _DEFAULT_TRS = ("H0ZFASP0", "H0IOCNT0")
 
@@ -104,7 +105,7 @@ def synth(trs: tuple[str, ...], symbols: tuple[str, ...], duration: float, seed:
     try:
         summary = write_archive(session, output, labels={"command": canonical_command(session)})
     except (ArchiveError, OSError) as exc:
-        raise click.ClickException(f"cannot write {output}: {exc}") from None
+        raise fail(f"cannot write {output}: {exc}") from None
     symbols_text = ", ".join(f"{tr}:{code}" for tr, code in session.subscriptions)
     click.echo(f"wrote {summary.frames} frames ({summary.records} records) of {symbols_text} "
                f"to {summary.path} ({summary.bytes:,} bytes)")
