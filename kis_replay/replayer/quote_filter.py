@@ -26,7 +26,6 @@ A's at 190).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 
 from ..codec import get_spec
 from .event import TimelineEvent
@@ -111,7 +110,7 @@ class QuoteFilter:
             return []
         due = self._due_offset
         window_end = self._origin + due  # type: ignore[operator]
-        out = [replace(e, offset_ns=due, wall_ns=window_end) for e in self._held.values()]
+        out = [e._replace(offset_ns=due, wall_ns=window_end) for e in self._held.values()]
         self._held.clear()
         return out
 

@@ -3,8 +3,9 @@
 ``build_timeline`` chains:
 
 1. the archive's server→client DATA records, from ``start_ns`` to ``end_ns``, seeking through its index;
-2. :func:`session_events`: routes each frame (``peek_route``, no full parse), keeps what ``only`` serves,
-   and measures offsets from the first kept frame (the timeline's origin, offset 0);
+2. :func:`session_events`: routes each frame (``peek_route``, no full parse, memoised per instrument),
+   keeps what ``only`` serves, and measures offsets from the first kept frame (the timeline's origin,
+   offset 0);
 3. :func:`~kis_replay.replayer.quote_filter.filter_quotes` when the 0.2 s filter is on;
 4. :func:`repeat_timeline` when looping.
 
@@ -16,14 +17,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
+from operator import itemgetter
 
-from ..archive import ArchiveReader, ArchiveRecord, Direction, RecordKind
-from ..codec import peek_route
+from ..archive import ArchiveReader, Direction, RecordKind
 from .ciphers import SessionCiphers, recorded_acks
 from .event import TimelineEvent
 from .options import ReplayOptions
 from .quote_filter import filter_quotes
+from .routing import RouteMemo
 
 __all__ = ["LOOP_GAP_NS", "build_timeline", "filter_applies", "repeat_timeline", "session_events"]
 
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 LOOP_GAP_NS = 1_000_000_000
 _WARN_LIMIT = 10
 _EVERYTHING = ReplayOptions()
+_new_event = tuple.__new__  # TimelineEvent(...) without the NamedTuple's Python-level __new__
+#: an ArchiveRecord's (wall_ns, payload, conn), picked in C
+_WALL_PAYLOAD_CONN = itemgetter(0, 5, 3)
 
 
 def filter_applies(mode: str, source_filtered: bool | None) -> bool:
@@ -56,13 +60,36 @@ def session_events(
     stays sorted and such a frame goes out right after its predecessor. Text that is not a data frame
     cannot be routed: it is skipped and logged with its receive time, never raised through the replay.
     """
-    options = options or _EVERYTHING
+    return _events(map(_no_connection, records), options or _EVERYTHING, None)
+
+
+def _no_connection(record: tuple[int, str]) -> tuple[int, str, int]:
+    return record[0], record[1], 0
+
+
+def _events(
+    records: Iterable[tuple[int, bytes | str, int]],
+    options: ReplayOptions,
+    unify: Callable[[str, str, int], str] | None,
+) -> Iterator[TimelineEvent]:
+    """The one loop behind :func:`session_events` and :func:`build_timeline`: ``(wall_ns, payload, conn)``
+    in receive order (``payload`` the archive's bytes or already text) → events.
+
+    It runs once per recorded frame, so it is written for speed: the route comes from a
+    :class:`~kis_replay.replayer.routing.RouteMemo`, the event is built with ``tuple.__new__`` (no Python
+    ``__new__``), and ``unify`` (re-encryption under the handed-out key) only sees the encrypted frames
+    that are served.
+    """
     serves = options.serves if options.only else None
+    route_of = RouteMemo()
+    known = route_of.known
     origin: int | None = None
     last = 0
     skipped = 0
-    for wall_ns, text in records:
-        route = peek_route(text)
+    for wall_ns, payload, conn in records:
+        text = payload.decode("utf-8", "replace") if payload.__class__ is bytes else payload
+        # the memo's hit path inlined (a head always ends with "^", so "" is never known)
+        route = known.get(text[: text.find("^") + 1]) or route_of(text)
         if route is None:
             skipped += 1
             if skipped <= _WARN_LIMIT:
@@ -72,13 +99,15 @@ def session_events(
         tr_id, tr_key = route
         if serves is not None and not serves(tr_id, tr_key):
             continue
+        if tr_key is None and unify is not None:
+            text = unify(tr_id, text, conn)
         if origin is None:
             origin = wall_ns
         offset = wall_ns - origin
         if offset < last:
             offset = last
         last = offset
-        yield TimelineEvent(offset, wall_ns, tr_id, tr_key, text)
+        yield _new_event(TimelineEvent, (offset, wall_ns, tr_id, tr_key, text))
     if skipped > _WARN_LIMIT:
         log.warning("skipped %d DATA records that are not data frames (first %d logged)", skipped, _WARN_LIMIT)
 
@@ -106,7 +135,7 @@ def repeat_timeline(cycle: Callable[[], Iterable[TimelineEvent]]) -> Iterator[Ti
     while True:
         shift = n * period
         for event in cycle():
-            yield replace(event, offset_ns=event.offset_ns + shift)
+            yield _new_event(TimelineEvent, (event.offset_ns + shift, *event[1:]))
         n += 1
 
 
@@ -123,16 +152,11 @@ def build_timeline(reader: ArchiveReader, options: ReplayOptions) -> Iterator[Ti
     tr_ids = frozenset(tr for tr, _ in options.only) or None
     ciphers: dict[str, SessionCiphers] = {}  # per encrypted TR, read when its first frame shows up
 
-    def texts(records: Iterable[ArchiveRecord]) -> Iterator[tuple[int, str]]:
-        for record in records:
-            text = record.text
-            if text.startswith("1|"):
-                tr_id = text[2:text.find("|", 2)]
-                unifier = ciphers.get(tr_id)
-                if unifier is None:
-                    unifier = ciphers[tr_id] = SessionCiphers(recorded_acks(reader, (tr_id,)))
-                text = unifier.unify(text, record.conn)
-            yield record.wall_ns, text
+    def unify(tr_id: str, text: str, conn: int) -> str:
+        unifier = ciphers.get(tr_id)
+        if unifier is None:
+            unifier = ciphers[tr_id] = SessionCiphers(recorded_acks(reader, (tr_id,)))
+        return unifier.unify(text, conn)
 
     def cycle() -> Iterator[TimelineEvent]:
         records = reader.records(
@@ -142,7 +166,7 @@ def build_timeline(reader: ArchiveReader, options: ReplayOptions) -> Iterator[Ti
             kinds=(RecordKind.DATA,),
             directions=(Direction.SERVER_TO_CLIENT,),
         )
-        events = session_events(texts(records), options)
+        events = _events(map(_WALL_PAYLOAD_CONN, records), options, unify)
         return filter_quotes(events) if thin else events
 
     return repeat_timeline(cycle) if options.loop else cycle()
