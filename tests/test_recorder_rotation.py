@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
+from kis_replay.codec import KST
 from kis_replay.recorder.rotation import (
-    KST,
     RotationPolicy,
     archive_name,
     parse_duration,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from kis_replay.durations import parse_duration_ns as parse_duration
 from kis_replay.scenarios import (
     STEP_TYPES,
     Burst,
@@ -22,7 +23,7 @@ from kis_replay.scenarios import (
     parse_scenario,
     resolve_scenario,
 )
-from kis_replay.scenarios.times import parse_duration, parse_session_time
+from kis_replay.scenarios.times import parse_session_time
 
 GOOD = """\
 name = "demo"

@@ -13,7 +13,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from ..archive import parse_time_of_day
 from ..codec import KST
+from ..durations import parse_duration_ns
 
 __all__ = [
     "ARCHIVE_SUFFIX",
@@ -29,8 +31,6 @@ ARCHIVE_SUFFIX = ".kisrec.zst"
 _NS = 10**9
 _KST_OFFSET_NS = round(KST.utcoffset(None).total_seconds()) * _NS
 
-_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _SIZE_UNITS = {
     "": 1, "b": 1,
     "kb": 10**3, "mb": 10**6, "gb": 10**9,
@@ -40,19 +40,9 @@ _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?", re.IGNORECASE)
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in ``90``, ``1.5s``, ``500ms``, ``30m``, ``6h``, ``1h30m``; ``ValueError`` names the text."""
-    value = text.strip().lower()
-    if re.fullmatch(r"\d+(?:\.\d+)?", value):
-        return float(value)
-    pos, total = 0, 0.0
-    for match in _DURATION.finditer(value):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-        pos = match.end()
-    if pos != len(value) or not value:
-        raise ValueError(f"{text!r} is not a duration (e.g. 30s, 500ms, 15m, 6h, 1h30m)")
-    return total
+    """Seconds in ``90``, ``1.5s``, ``500ms``, ``30m``, ``6h``, ``1h30m``, ``1d`` (the command line's durations:
+    :func:`kis_replay.durations.parse_duration_ns`, a bare number being seconds); ``ValueError`` names the text."""
+    return parse_duration_ns(text, bare_seconds=True) / _NS
 
 
 def parse_size(text: str) -> int:
@@ -117,13 +107,12 @@ def archive_name(wall_ns: int, serial: int = 0) -> str:
 def until_deadline(now: dt.datetime, time_of_day: str) -> dt.datetime:
     """``--until 15:50``: the next moment after ``now`` at that KST time of day (tomorrow if it passed,
     so a night session's ``--until 05:00`` ends the next morning)."""
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", time_of_day.strip())
-    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59 or int(match.group(3) or 0) > 59:
-        raise ValueError(f"{time_of_day!r} is not a KST time of day (HH:MM or HH:MM:SS)")
+    try:
+        seconds = parse_time_of_day(time_of_day) // _NS
+    except ValueError:
+        raise ValueError(f"{time_of_day!r} is not a KST time of day (HH:MM or HH:MM:SS)") from None
     local = now.astimezone(KST)
-    target = local.replace(
-        hour=int(match.group(1)), minute=int(match.group(2)), second=int(match.group(3) or 0), microsecond=0
-    )
+    target = local.replace(hour=seconds // 3600, minute=seconds // 60 % 60, second=seconds % 60, microsecond=0)
     if target <= local:
         target += dt.timedelta(days=1)
     return target

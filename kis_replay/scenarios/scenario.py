@@ -33,9 +33,10 @@ from dataclasses import MISSING, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from ..durations import parse_duration_ns
 from .errors import ScenarioError
 from .steps import STEP_TYPES, Step, StepValueError
-from .times import parse_duration, parse_session_time
+from .times import parse_session_time
 
 __all__ = ["Scenario", "load_scenario", "parse_scenario"]
 
@@ -81,14 +82,14 @@ def _clients(value: object) -> tuple[int, ...]:
 #: scenario-file key → converter of its TOML value; keys not listed are passed as read and checked by the step
 _CONVERT: dict[str, Callable[[Any], Any]] = {
     "at": parse_session_time,
-    "after": parse_duration,
-    "within": parse_duration,
-    "window": parse_duration,
-    "duration": parse_duration,
-    "refuse": parse_duration,
-    "delay": parse_duration,
-    "jitter": parse_duration,
-    "interval": parse_duration,
+    "after": parse_duration_ns,
+    "within": parse_duration_ns,
+    "window": parse_duration_ns,
+    "duration": parse_duration_ns,
+    "refuse": parse_duration_ns,
+    "delay": parse_duration_ns,
+    "jitter": parse_duration_ns,
+    "interval": parse_duration_ns,
     "only": lambda v: _strings("only", v),
     "instruments": lambda v: _strings("instruments", v),
     "clients": _clients,

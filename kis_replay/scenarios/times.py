@@ -1,40 +1,18 @@
-"""How scenario files write time: durations (``"300ms"``, ``"1m30s"``) and KST session times (``09:03:00``).
+"""How scenario files write time: KST session times (``09:03:00``), and durations as logs show them.
 
-Durations are always strings with units, because a bare ``5`` in a file read by people in a hurry could be
-seconds or milliseconds. Session times are KST times of day, as TOML local times (``at = 09:03:00``) or
-strings (``at = "09:03:00.250"``); the archive turns them into instants of its session day.
+Session times are KST times of day, as TOML local times (``at = 09:03:00``) or strings
+(``at = "09:03:00.250"``); the archive turns them into instants of its session day. Durations are read by
+:func:`kis_replay.durations.parse_duration_ns`, always with units, because a bare ``5`` in a file read by
+people in a hurry could be seconds or milliseconds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
-__all__ = ["format_duration", "parse_duration", "parse_session_time"]
+from ..archive import parse_time_of_day
 
-_UNITS_NS = {"h": 3_600_000_000_000, "m": 60_000_000_000, "s": 1_000_000_000, "ms": 1_000_000, "us": 1_000}
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|us|h|m|s)")
-
-
-def parse_duration(value: object) -> int:
-    """``"300ms"`` → 300_000_000 ns; ``"1m30s"``, ``"1.5s"``, ``"2h"``, ``"250us"``, ``"0s"`` likewise.
-
-    Raises :class:`ValueError` with a message that shows accepted forms.
-    """
-    if not isinstance(value, str):
-        raise ValueError(f"expected a duration string with a unit like \"300ms\" or \"5s\", got {value!r}")
-    text = value.strip().replace(" ", "")
-    pos, total = 0, 0.0
-    for match in _PART.finditer(text):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _UNITS_NS[match.group(2)]
-        pos = match.end()
-    if not text or pos != len(text):
-        raise ValueError(
-            f"{value!r} is not a duration (write e.g. \"300ms\", \"5s\", \"1m30s\", \"2h\"; units h, m, s, ms, us)"
-        )
-    return round(total)
+__all__ = ["format_duration", "parse_session_time"]
 
 
 def format_duration(ns: int) -> str:
@@ -52,7 +30,9 @@ def parse_session_time(value: object) -> dt.time:
         return value
     if isinstance(value, str):
         try:
-            return dt.time.fromisoformat(value.strip())
+            seconds, ns = divmod(parse_time_of_day(value), 1_000_000_000)
         except ValueError:
             pass
+        else:
+            return dt.time(seconds // 3600, seconds // 60 % 60, seconds % 60, ns // 1000)
     raise ValueError(f"{value!r} is not a KST time of day (write e.g. 09:03:00 or \"09:03:00.250\")")
