@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kis_replay import fixtures
-from kis_replay.archive import ArchiveReader, RecordKind
+from kis_replay.archive import SUFFIX, ArchiveReader, RecordKind
 from kis_replay.cli.synth import canonical_command, synth
 from kis_replay.codec import peek_route
 from kis_replay.synth import SynthSession, generate
@@ -30,7 +30,7 @@ def recorded_commands() -> dict[str, list[str]]:
         if line.startswith("kis-replay synth "):
             argv = shlex.split(line)[2:]
             output = argv[argv.index("-o") + 1]
-            commands[Path(output).name.removesuffix(fixtures.SUFFIX)] = argv
+            commands[Path(output).name.removesuffix(SUFFIX)] = argv
     return commands
 
 

@@ -7,7 +7,7 @@ Layout and recovery rules: ``docs/archive-format.md``. Write with :class:`Archiv
 """
 
 from .errors import ArchiveError, ArchiveWarning
-from .header import FORMAT_VERSION, ArchiveHeader
+from .header import FORMAT_VERSION, SUFFIX, ArchiveHeader
 from .index import IndexEntry
 from .reader import ArchiveReader, ReaderStats
 from .records import ArchiveRecord, Direction, RecordKind
@@ -23,6 +23,7 @@ from .writer import ArchiveWriter
 
 __all__ = [
     "FORMAT_VERSION",
+    "SUFFIX",
     "ArchiveError",
     "ArchiveHeader",
     "ArchiveReader",

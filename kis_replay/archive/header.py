@@ -16,11 +16,14 @@ from typing import Any
 from .. import __version__
 from .errors import ArchiveError
 
-__all__ = ["FORMAT_VERSION", "MAGIC", "ArchiveHeader", "decode_preamble", "encode_header"]
+__all__ = ["FORMAT_VERSION", "MAGIC", "SUFFIX", "ArchiveHeader", "decode_preamble", "encode_header"]
 
 #: The layout version this code writes. Readers accept versions ``1..FORMAT_VERSION``.
 FORMAT_VERSION = 1
 MAGIC = b"KISREC"
+#: How an archive's file name ends (docs/archive-format.md): what the recorder names its files, and how
+#: the bundled fixtures are found.
+SUFFIX = ".kisrec.zst"
 PREAMBLE = struct.Struct("<6sHI")
 
 

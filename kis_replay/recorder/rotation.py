@@ -13,12 +13,11 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from ..archive import parse_time_of_day
+from ..archive import SUFFIX, parse_time_of_day
 from ..codec import KST
 from ..durations import parse_duration_ns
 
 __all__ = [
-    "ARCHIVE_SUFFIX",
     "RotationPolicy",
     "archive_name",
     "parse_duration",
@@ -27,7 +26,6 @@ __all__ = [
     "until_deadline",
 ]
 
-ARCHIVE_SUFFIX = ".kisrec.zst"
 _NS = 10**9
 _KST_OFFSET_NS = round(KST.utcoffset(None).total_seconds()) * _NS
 
@@ -101,7 +99,7 @@ def archive_name(wall_ns: int, serial: int = 0) -> str:
     """
     stamp = dt.datetime.fromtimestamp(wall_ns / _NS, KST).strftime("%Y-%m-%dT%H-%M-%S")
     tail = f"_{serial:03d}" if serial else ""
-    return f"{stamp}_kis{tail}{ARCHIVE_SUFFIX}"
+    return f"{stamp}_kis{tail}{SUFFIX}"
 
 
 def until_deadline(now: dt.datetime, time_of_day: str) -> dt.datetime:
