@@ -1,10 +1,12 @@
 """What a server plays: the archive's catalog and a timeline it can start over for each client.
 
 With ``--clock per-client`` every client replays the session from its own first subscription, so the
-server needs the timeline as a *factory*: each call streams the archive again (constant memory per
-client) instead of holding the session in memory. :meth:`Feed.from_archive` builds it with the
-replayer's :func:`~kis_replay.replayer.build_timeline`; :meth:`Feed.from_events` plays events already in
-memory (tests, scenarios that generate their own timeline).
+server needs the timeline as a *factory*: each call starts the session over, in bounded memory, instead
+of holding the session in memory. :meth:`Feed.from_archive` builds it with the replayer's
+:func:`~kis_replay.replayer.build_timeline`, in chunks that replays running together share (a
+:class:`~kis_replay.fake_server.shared_timeline.SharedTimeline`: fifty clients, one read of the archive);
+:meth:`Feed.from_events` plays events already in memory (tests, scenarios that generate their own
+timeline).
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 
 from ..codec import FrameCipher
 from ..replayer import ReplayOptions, TimelineEvent, repeat_timeline
 from .catalog import Catalog
+from .shared_timeline import CHUNK_EVENTS, SharedTimeline
 
 __all__ = ["Feed"]
 
@@ -24,11 +28,20 @@ __all__ = ["Feed"]
 @dataclass(frozen=True)
 class Feed:
     """``catalog``: what the session judges requests against; ``timeline()``: a fresh timeline, sorted by
-    ``offset_ns``, each time it is called; ``name``: what the logs call it (the archive's path)."""
+    ``offset_ns``, each time it is called; ``name``: what the logs call it (the archive's path);
+    ``chunks()``, when given: the same timeline in lists of events (see :meth:`chunked`)."""
 
     catalog: Catalog
     timeline: Callable[[], Iterator[TimelineEvent]]
     name: str = "timeline"
+    chunks: Callable[[], Iterator[Sequence[TimelineEvent]]] | None = None
+
+    def chunked(self) -> Iterator[Sequence[TimelineEvent]]:
+        """A fresh timeline in chunks: what the server's replay loop walks (a list at a time costs it no
+        Python call per event). An empty chunk means nothing is due yet, a point to let others run."""
+        if self.chunks is not None:
+            return self.chunks()
+        return _batched(self.timeline())
 
     @classmethod
     def from_archive(cls, path: str | os.PathLike[str], options: ReplayOptions | None = None) -> Feed:
@@ -59,11 +72,16 @@ class Feed:
         served = {route for route in routes if options.serves(*route)}
         catalog = Catalog.of(served, {tr for tr in encrypted if options.serves(tr, None)}, ciphers)
 
-        def timeline() -> Iterator[TimelineEvent]:
+        def source() -> Iterator[list[TimelineEvent]]:
             with ArchiveReader(path) as reader:  # closed when the replay ends or is dropped
-                yield from build_timeline(reader, options)
+                yield from _batched(build_timeline(reader, options))
 
-        return cls(catalog, timeline, str(path))
+        shared = SharedTimeline(source)
+
+        def timeline() -> Iterator[TimelineEvent]:
+            return chain.from_iterable(shared.chunks())
+
+        return cls(catalog, timeline, str(path), shared.chunks)
 
     @classmethod
     def from_events(
@@ -86,5 +104,14 @@ class Feed:
         def timeline() -> Iterator[TimelineEvent]:
             return repeat_timeline(once) if loop else iter(events)
 
-        return cls(catalog, timeline, name)
+        def chunks() -> Iterator[Sequence[TimelineEvent]]:
+            return _batched(repeat_timeline(once)) if loop else iter((events,))
+
+        return cls(catalog, timeline, name, chunks)
+
+
+def _batched(events: Iterator[TimelineEvent]) -> Iterator[list[TimelineEvent]]:
+    """``events`` in lists of :data:`~kis_replay.fake_server.shared_timeline.CHUNK_EVENTS`."""
+    while chunk := list(islice(events, CHUNK_EVENTS)):
+        yield chunk
 

@@ -65,6 +65,8 @@ NORMAL, POLICY, INTERNAL = 1000, 1008, 1011
 
 #: events handled between two yields to the loop when the replay is catching up or running at max speed
 _YIELD_EVERY = 256
+#: most messages written to a socket in one go (see _send_texts)
+_WRITE_BATCH = 64
 
 
 @dataclass
@@ -477,17 +479,26 @@ class FakeKisServer:
                         stats.replies_sent += 1
                     continue
                 frames = replies = 0
+                batch: list[str] = []
                 while outbox:
                     text = outbox.popleft()
                     if isinstance(text, SendRaw):  # a scenario's malformed frame: bytes, or text as given
+                        if batch:
+                            await _send_texts(ws, batch)
+                            batch = []
                         await ws.send(text.payload, text=not text.binary)
                         frames += 1
                         continue
-                    await ws.send(text)
+                    batch.append(text)
                     if is_data_frame(text):
                         frames += 1
                     else:
                         replies += 1
+                    if len(batch) == _WRITE_BATCH:
+                        await _send_texts(ws, batch)
+                        batch = []
+                if batch:
+                    await _send_texts(ws, batch)
                 stats.frames_sent += frames
                 stats.replies_sent += replies
                 session.sent(loop.time())
@@ -503,27 +514,34 @@ class FakeKisServer:
         try:
             if (delay := clock.origin - loop.time()) > 0:
                 await asyncio.sleep(delay)  # the settle time: offset 0 is at the origin, at any speed
-            for event in client.scenario if client.scenario is not None else self.feed.timeline():
-                if speed is not None:
-                    late = loop.time() - clock.deadline(event.offset_ns)
-                    if late < 0:
-                        await clock.wait(event.offset_ns)
+            # A list of events at a time (a scenario's stream: one item at a time, it reacts to the replay).
+            chunks = zip(client.scenario) if client.scenario is not None else self.feed.chunked()
+            for chunk in chunks:
+                for event in chunk:
+                    if speed is not None:
                         late = loop.time() - clock.deadline(event.offset_ns)
-                    client.lag = late
-                if type(event) is not TimelineEvent:  # a scenario's connection action, due now
-                    if self._apply(client, event, clock):
-                        return
-                    continue
-                if (event.tr_id, event.tr_key) in routes:
-                    client.position = event
-                    if not outbox.push(event.text):
-                        if speed is not None or outbox.closed:
-                            if not outbox.closed:
-                                self._kick(client, POLICY, f"client stopped reading: {len(outbox)} frames buffered")
+                        if late < 0:
+                            await clock.wait(event.offset_ns)
+                            late = loop.time() - clock.deadline(event.offset_ns)
+                        client.lag = late
+                    if type(event) is not TimelineEvent:  # a scenario's connection action, due now
+                        if self._apply(client, event, clock):
                             return
-                        await outbox.put(event.text, self.stall_timeout)
-                n += 1
-                if n % _YIELD_EVERY == 0:
+                        continue
+                    if (event.tr_id, event.tr_key) in routes:
+                        client.position = event
+                        if not outbox.push(event.text):
+                            if speed is not None or outbox.closed:
+                                if not outbox.closed:
+                                    self._kick(client, POLICY,
+                                               f"client stopped reading: {len(outbox)} frames buffered")
+                                return
+                            await outbox.put(event.text, self.stall_timeout)
+                    n += 1
+                    if n == _YIELD_EVERY:
+                        n = 0
+                        await asyncio.sleep(0)
+                if not chunk:  # nothing due yet (a replay re-reading what it played): let others run
                     await asyncio.sleep(0)
         except StalledError as exc:
             self._kick(client, POLICY, f"client stopped reading: {exc}")
@@ -569,31 +587,36 @@ class FakeKisServer:
         try:
             if (delay := clock.origin - loop.time()) > 0:
                 await asyncio.sleep(delay)  # the settle time
-            for event in self.feed.timeline():
-                if speed is not None:
-                    late = loop.time() - clock.deadline(event.offset_ns)
-                    if late < 0:
-                        await clock.wait(event.offset_ns)
-                        late = loop.time() - clock.deadline(event.offset_ns)
-                    self._shared_lag = late
-                self._shared_position = event
-                route = (event.tr_id, event.tr_key)
-                for client in list(self._clients.values()):
-                    if route not in client.session.routes or client.outbox.push(event.text):
-                        continue
-                    if client.outbox.closed:
-                        continue
+            for chunk in self.feed.chunked():
+                for event in chunk:
                     if speed is not None:
-                        self._kick(client, POLICY, f"client stopped reading: {len(client.outbox)} frames buffered")
-                        continue
-                    try:
-                        await client.outbox.put(event.text, self.stall_timeout)
-                    except StalledError as exc:
-                        self._kick(client, POLICY, f"client stopped reading: {exc}")
-                    except OutboxClosedError:
-                        pass
-                n += 1
-                if n % _YIELD_EVERY == 0:
+                        late = loop.time() - clock.deadline(event.offset_ns)
+                        if late < 0:
+                            await clock.wait(event.offset_ns)
+                            late = loop.time() - clock.deadline(event.offset_ns)
+                        self._shared_lag = late
+                    self._shared_position = event
+                    route = (event.tr_id, event.tr_key)
+                    for client in list(self._clients.values()):
+                        if route not in client.session.routes or client.outbox.push(event.text):
+                            continue
+                        if client.outbox.closed:
+                            continue
+                        if speed is not None:
+                            self._kick(client, POLICY,
+                                       f"client stopped reading: {len(client.outbox)} frames buffered")
+                            continue
+                        try:
+                            await client.outbox.put(event.text, self.stall_timeout)
+                        except StalledError as exc:
+                            self._kick(client, POLICY, f"client stopped reading: {exc}")
+                        except OutboxClosedError:
+                            pass
+                    n += 1
+                    if n == _YIELD_EVERY:
+                        n = 0
+                        await asyncio.sleep(0)
+                if not chunk:
                     await asyncio.sleep(0)
         except Exception as exc:
             log.exception("shared replay failed")
@@ -659,6 +682,22 @@ class FakeKisServer:
             over = not self._replaying and self._replays_finished > 0
         if over:
             self._done.set()
+
+
+async def _send_texts(ws: ServerConnection, texts: list[str]) -> None:
+    """Send ``texts`` as text messages, in order, with one write to the socket.
+
+    ``ws.send`` per message costs a system call per message, most of a frame's cost at max speed. Here
+    every message is framed by the connection's own sans-I/O protocol (``protocol.send_text``, the frames
+    exactly as ``send`` would make them) and the bytes go out in one transport write, inside
+    ``send_context``: the connection's own checks (state, closing, errors) and write flow control, as
+    for ``send``. The client sees the same messages; only their packing into TCP segments differs.
+    """
+    async with ws.send_context():
+        protocol = ws.protocol
+        for text in texts:
+            protocol.send_text(text.encode())
+        ws.transport.write(b"".join(protocol.data_to_send()))
 
 
 class ServerThread:
