@@ -124,6 +124,19 @@ def test_the_source_is_read_only_when_asked_and_closed_by_the_last_one_out() -> 
     assert (source.reads, source.closed) == (2, 2)
 
 
+def test_a_session_that_fits_in_the_young_pass_is_read_once_for_every_later_replay() -> None:
+    small = Source(4)
+    shared = SharedTimeline(small, join_chunks=4, max_lag=8)
+    for _ in range(3):  # one after the other, as a test suite's bots do
+        assert drain(shared.chunks()) == Source(4).expected()
+    assert (small.reads, small.closed) == (1, 1)  # read and closed once, then walked from memory
+    large = Source(5)
+    shared = SharedTimeline(large, join_chunks=4, max_lag=8)
+    for _ in range(2):
+        assert drain(shared.chunks()) == Source(5).expected()
+    assert (large.reads, large.closed) == (2, 2)  # too long to keep: each replay reads it
+
+
 def test_a_source_error_reaches_every_replay_of_the_pass() -> None:
     shared = SharedTimeline(Source(10, fail_at=3))
     a, b = shared.chunks(), shared.chunks()

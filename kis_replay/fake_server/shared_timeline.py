@@ -16,8 +16,10 @@ reference counting, i.e. as soon as every replay has passed it. Bounds on memory
   on its own, skipping the chunks it has played (one empty chunk per skipped one, so that its consumer can
   let others run meanwhile). The source is deterministic, so what it then plays is what it would have.
 
-So memory is at most ``max(join_chunks, max_lag)`` chunks per pass, however many clients share it. Pure
-Python with no event loop; a lock makes one pass safe to share between servers on different threads.
+So memory is at most ``max(join_chunks, max_lag)`` chunks per pass, however many clients share it. A
+session short enough to fit in the young pass (``join_chunks`` chunks) is kept once read: a test suite
+whose bots replay a small fixture one after the other reads it once. Pure Python with no event loop; a
+lock makes one pass safe to share between servers on different threads.
 """
 
 from __future__ import annotations
@@ -152,12 +154,16 @@ class SharedTimeline:
         return following.events
 
     def _leave(self, run: _Pass, cursor: _Cursor) -> None:
-        """The cursor is done with the pass; the last one out closes the source (and its archive)."""
+        """The cursor is done with the pass; the last one out closes the source (and its archive).
+
+        A pass that read the whole timeline while still young is kept: a session that small (at most
+        ``join_chunks`` chunks) is read once, and every later replay walks it from memory.
+        """
         run.cursors.discard(cursor)
         if not run.cursors:
-            if self._current is run:
-                self._current = None
             _close(run.source)
+            if self._current is run and not (run.exhausted and run.start is not None):
+                self._current = None
 
     def _alone(self, played: int) -> Iterator[Chunk]:
         """A cut-loose replay: its own read of the source, from where it was."""
