@@ -5,9 +5,9 @@ clients meant fifty reads of the archive: fifty times the decompression, routing
 the same events. :class:`SharedTimeline` reads the timeline in chunks (lists of events) and lets every
 replay that starts while the read is young walk the same chunks.
 
-A *pass* is one read of the source. Its chunks form a linked list: each replay (a *cursor*) holds the
-chunk it is on, the pass holds the newest one, and a chunk that no cursor holds any more is freed by
-reference counting, i.e. as soon as every replay has passed it. Bounds on memory:
+A *pass* is one read of the source. Its chunks form a linked list that only points forward: each replay
+(a *cursor*) holds the chunk it is on, and through the links every later one; a chunk that no cursor holds
+any more is freed by reference counting, i.e. as soon as every replay has passed it. Bounds on memory:
 
 - a new replay joins the current pass only while the pass is young (at most ``join_chunks`` produced):
   the pass keeps its first chunks for joiners until then; later replays start a pass of their own;
