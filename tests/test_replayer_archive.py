@@ -18,6 +18,7 @@ from kis_replay.replayer import (
     build_timeline,
     is_filtered_quote,
     recorded_ciphers,
+    scan_catalog,
 )
 
 MS = 1_000_000
@@ -180,6 +181,37 @@ def test_archive_routes(archives: dict) -> None:
     path, _ = archives["live"]
     with ArchiveReader(path) as reader:
         assert archive_routes(reader) == set(ROUTES)
+
+
+def test_scan_catalog_finds_routes_ciphers_and_encrypted_trs_in_one_pass(archives: dict) -> None:
+    path, _ = archives["live"]
+    with ArchiveReader(path) as reader:
+        frames = len(reader.index)
+        before = reader.stats.frames_decompressed
+        scanned = scan_catalog(reader)
+        assert reader.stats.frames_decompressed - before == frames  # each frame once, not once per question
+        assert scanned.routes == archive_routes(reader) == set(ROUTES)
+        assert scanned.ciphers == recorded_ciphers(reader) == {route: K1 for route in ROUTES}
+    # every TR was acked with a key and iv; only the notices' frames were recorded encrypted
+    assert scanned.encrypted_tr_ids == {"H0IFCNI0"}
+
+
+def test_scan_catalog_judges_a_tr_encrypted_by_its_first_frame_and_needs_an_ack(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.kisrec.zst"
+    ack = build_reply("OPSP0000", tr_id="H0IFCNI0", tr_key="hts01", encrypt="Y",
+                      output={"iv": K1.iv, "key": K1.key})
+    with ArchiveWriter(path, ArchiveHeader(filtered=True), fsync=False) as w:
+        w.write(RecordKind.DATA, "1|H0STCNI0|001|" + K1.encrypt("no ack for this TR"), wall_ns=T0, mono_ns=0)
+        w.write(RecordKind.CONTROL, ack.to_json(), wall_ns=T0 + MS, mono_ns=1)
+        w.write(RecordKind.DATA, "0|H0IFCNI0|001|hts01^plain", wall_ns=T0 + 2 * MS, mono_ns=2)
+        w.write(RecordKind.CONTROL, build_pingpong(), wall_ns=T0 + 3 * MS, mono_ns=3)
+        w.write(RecordKind.DATA, notice(K1), wall_ns=T0 + 4 * MS, mono_ns=4)
+        w.write(RecordKind.DATA, trade("201S11305", 1), wall_ns=T0 + 5 * MS, mono_ns=5)
+    with ArchiveReader(path) as reader:
+        scanned = scan_catalog(reader)
+    assert scanned.encrypted_tr_ids == set()  # H0IFCNI0's first frame is plain; H0STCNI0 has no ack
+    assert scanned.routes == {("H0IFCNI0", "hts01"), ("H0IOCNT0", "201S11305")}
+    assert scanned.ciphers == {("H0IFCNI0", "hts01"): K1}
 
 
 def test_bad_records_are_skipped_with_a_log(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -47,30 +47,19 @@ class Feed:
     def from_archive(cls, path: str | os.PathLike[str], options: ReplayOptions | None = None) -> Feed:
         """The feed of the archive at ``path`` under ``options`` (speed is the server's business).
 
-        Reads the archive once up front for its routes and recorded acks; raises
-        :class:`~kis_replay.archive.ArchiveError` (naming the file) when it is not a readable archive.
+        Reads the archive once up front for its catalog (:func:`~kis_replay.replayer.scan_catalog`);
+        raises :class:`~kis_replay.archive.ArchiveError` (naming the file) when it is not a readable archive.
         """
-        from ..archive import ArchiveReader, Direction, RecordKind
-        from ..codec import peek_route
-        from ..replayer import archive_routes, build_timeline, recorded_ciphers
+        from ..archive import ArchiveReader
+        from ..replayer import build_timeline, scan_catalog
 
         options = options or ReplayOptions()
         path = Path(path)
         with ArchiveReader(path) as reader:
-            ciphers = recorded_ciphers(reader)
-            routes = archive_routes(reader)
-            # A TR is encrypted when its recorded frames are: probe one frame per TR that had an ack (the
-            # index seeks to it), since the acks' output is there for plain TRs too.
-            encrypted = set()
-            for tr_id in sorted({tr for tr, _ in ciphers}):
-                records = reader.records(tr_ids={tr_id}, kinds={RecordKind.DATA},
-                                         directions={Direction.SERVER_TO_CLIENT})
-                first = next(iter(records), None)
-                route = peek_route(first.text) if first is not None else None
-                if route is not None and route[1] is None:
-                    encrypted.add(tr_id)
-        served = {route for route in routes if options.serves(*route)}
-        catalog = Catalog.of(served, {tr for tr in encrypted if options.serves(tr, None)}, ciphers)
+            scanned = scan_catalog(reader)
+        served = {route for route in scanned.routes if options.serves(*route)}
+        encrypted = {tr_id for tr_id in scanned.encrypted_tr_ids if options.serves(tr_id, None)}
+        catalog = Catalog.of(served, encrypted, scanned.ciphers)
 
         def source() -> Iterator[list[TimelineEvent]]:
             with ArchiveReader(path) as reader:  # closed when the replay ends or is dropped

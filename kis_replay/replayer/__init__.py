@@ -10,13 +10,14 @@ from .clock import ReplayClock
 from .event import TimelineEvent
 from .options import FILTER_MODES, ReplayOptionError, ReplayOptions, parse_only, parse_speed
 from .quote_filter import WINDOW_NS, QuoteFilter, filter_quotes, is_filtered_quote
-from .routes import archive_routes
+from .routes import ArchiveCatalog, archive_routes, scan_catalog
 from .timeline import LOOP_GAP_NS, build_timeline, filter_applies, repeat_timeline, session_events
 
 __all__ = [
     "FILTER_MODES",
     "LOOP_GAP_NS",
     "WINDOW_NS",
+    "ArchiveCatalog",
     "QuoteFilter",
     "RecordedAck",
     "ReplayClock",
@@ -34,5 +35,6 @@ __all__ = [
     "recorded_acks",
     "recorded_ciphers",
     "repeat_timeline",
+    "scan_catalog",
     "session_events",
 ]

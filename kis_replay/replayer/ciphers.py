@@ -17,10 +17,10 @@ import logging
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
 
-from ..archive import ArchiveReader, Direction, RecordKind
+from ..archive import ArchiveReader, ArchiveRecord, Direction, RecordKind
 from ..codec import CodecError, ControlReply, FrameCipher, format_frame, is_pingpong, parse_frame, parse_message
 
-__all__ = ["SUBSCRIBE_ACK", "RecordedAck", "SessionCiphers", "recorded_acks", "recorded_ciphers"]
+__all__ = ["SUBSCRIBE_ACK", "RecordedAck", "SessionCiphers", "ack_of", "recorded_acks", "recorded_ciphers"]
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +48,30 @@ def recorded_acks(reader: ArchiveReader, tr_ids: Collection[str] | None = None) 
     and skipped: it never stops a replay.
     """
     records = reader.records(kinds=(RecordKind.CONTROL,), directions=(Direction.SERVER_TO_CLIENT,), tr_ids=tr_ids)
-    for record in records:
-        text = record.text
-        if SUBSCRIBE_ACK not in text or is_pingpong(text):
-            continue  # cheap pre-check: most control records are PINGPONGs
-        try:
-            reply = parse_message(text)
-            if not isinstance(reply, ControlReply) or reply.msg_cd != SUBSCRIBE_ACK:
-                continue
-            cipher = reply.cipher()
-        except CodecError as exc:
-            log.warning("skipping a recorded control reply received at %d ns: %s", record.wall_ns, exc)
-            continue
-        if cipher is not None:
-            yield RecordedAck(record.wall_ns, record.conn, reply.tr_id, reply.tr_key, cipher)
+    yield from filter(None, map(ack_of, records))
+
+
+def ack_of(record: ArchiveRecord) -> RecordedAck | None:
+    """The subscribe ack with a cipher that the server→client CONTROL ``record`` is, else ``None``.
+
+    The one reading of a recorded ack, shared by :func:`recorded_acks` and the replayer's catalog scan
+    (which meets the acks in its own pass over the archive). A reply that does not parse, or whose key
+    or iv has the wrong length, is logged with its receive time and gives ``None``.
+    """
+    text = record.text
+    if SUBSCRIBE_ACK not in text or is_pingpong(text):
+        return None  # cheap pre-check: most control records are PINGPONGs
+    try:
+        reply = parse_message(text)
+        if not isinstance(reply, ControlReply) or reply.msg_cd != SUBSCRIBE_ACK:
+            return None
+        cipher = reply.cipher()
+    except CodecError as exc:
+        log.warning("skipping a recorded control reply received at %d ns: %s", record.wall_ns, exc)
+        return None
+    if cipher is None:
+        return None
+    return RecordedAck(record.wall_ns, record.conn, reply.tr_id, reply.tr_key, cipher)
 
 
 def recorded_ciphers(reader: ArchiveReader) -> dict[tuple[str, str], FrameCipher]:
