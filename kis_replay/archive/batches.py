@@ -89,7 +89,11 @@ def decode_batch(data: bytes, pos: int, count: int) -> BatchColumns | str:
     kinds = data[p:p + n]
     directions = data[p + n:p + 2 * n]
     p += 2 * n
-    conns = struct.unpack_from(f"<{n}I", data, p)
+    first_conn = data[p:p + 4]
+    if data.count(first_conn, p, p + 4 * n) == n and n:  # one connection (the usual batch): no unpacking
+        conns: tuple[int, ...] = (int.from_bytes(first_conn, "little"),) * n
+    else:
+        conns = struct.unpack_from(f"<{n}I", data, p)
     p += 4 * n
     walls = list(accumulate(struct.unpack_from(f"<{n}q", data, p)))
     p += 8 * n
