@@ -25,8 +25,9 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from http import HTTPStatus
 from typing import Any, Literal
 
@@ -508,41 +509,26 @@ class FakeKisServer:
     # -- replaying ----------------------------------------------------------------------------------------
     async def _replay_client(self, client: _Client, clock: ReplayClock) -> None:
         """One client's replay (per-client clock), from its first acked subscription to the end."""
-        loop = asyncio.get_running_loop()
         speed, outbox, routes = self.speed, client.outbox, client.session.routes
-        n = 0
+        # A list of events at a time (a scenario's stream: one item at a time, it reacts to the replay).
+        chunks = partial(zip, client.scenario) if client.scenario is not None else self.feed.chunked
         try:
-            if (delay := clock.origin - loop.time()) > 0:
-                await asyncio.sleep(delay)  # the settle time: offset 0 is at the origin, at any speed
-            # A list of events at a time (a scenario's stream: one item at a time, it reacts to the replay).
-            chunks = zip(client.scenario) if client.scenario is not None else self.feed.chunked()
-            for chunk in chunks:
-                for event in chunk:
-                    if speed is not None:
-                        late = loop.time() - clock.deadline(event.offset_ns)
-                        if late < 0:
-                            await clock.wait(event.offset_ns)
-                            late = loop.time() - clock.deadline(event.offset_ns)
-                        client.lag = late
-                    if type(event) is not TimelineEvent:  # a scenario's connection action, due now
-                        if self._apply(client, event, clock):
-                            return
-                        continue
-                    if (event.tr_id, event.tr_key) in routes:
-                        client.position = event
-                        if not outbox.push(event.text):
-                            if speed is not None or outbox.closed:
-                                if not outbox.closed:
-                                    self._kick(client, POLICY,
-                                               f"client stopped reading: {len(outbox)} frames buffered")
+            async with contextlib.aclosing(_paced(clock, chunks, partial(setattr, client, "lag"))) as runs:
+                async for run in runs:
+                    for event in run:
+                        if type(event) is not TimelineEvent:  # a scenario's connection action, due now
+                            if self._apply(client, event, clock):
                                 return
-                            await outbox.put(event.text, self.stall_timeout)
-                    n += 1
-                    if n == _YIELD_EVERY:
-                        n = 0
-                        await asyncio.sleep(0)
-                if not chunk:  # nothing due yet (a replay re-reading what it played): let others run
-                    await asyncio.sleep(0)
+                            continue
+                        if (event.tr_id, event.tr_key) in routes:
+                            client.position = event
+                            if not outbox.push(event.text):
+                                if speed is not None or outbox.closed:
+                                    if not outbox.closed:
+                                        self._kick(client, POLICY,
+                                                   f"client stopped reading: {len(outbox)} frames buffered")
+                                    return
+                                await outbox.put(event.text, self.stall_timeout)
         except StalledError as exc:
             self._kick(client, POLICY, f"client stopped reading: {exc}")
             return
@@ -581,43 +567,29 @@ class FakeKisServer:
     async def _replay_shared(self, clock: ReplayClock) -> None:
         """The shared market clock: one replay, fanned out to whoever subscribed; at max speed it goes at
         the pace of the slowest subscriber (one stalled for ``stall_timeout`` is dropped)."""
-        loop = asyncio.get_running_loop()
         speed = self.speed
-        n = 0
         try:
-            if (delay := clock.origin - loop.time()) > 0:
-                await asyncio.sleep(delay)  # the settle time
-            for chunk in self.feed.chunked():
-                for event in chunk:
-                    if speed is not None:
-                        late = loop.time() - clock.deadline(event.offset_ns)
-                        if late < 0:
-                            await clock.wait(event.offset_ns)
-                            late = loop.time() - clock.deadline(event.offset_ns)
-                        self._shared_lag = late
-                    self._shared_position = event
-                    route = (event.tr_id, event.tr_key)
-                    for client in list(self._clients.values()):
-                        if route not in client.session.routes or client.outbox.push(event.text):
-                            continue
-                        if client.outbox.closed:
-                            continue
-                        if speed is not None:
-                            self._kick(client, POLICY,
-                                       f"client stopped reading: {len(client.outbox)} frames buffered")
-                            continue
-                        try:
-                            await client.outbox.put(event.text, self.stall_timeout)
-                        except StalledError as exc:
-                            self._kick(client, POLICY, f"client stopped reading: {exc}")
-                        except OutboxClosedError:
-                            pass
-                    n += 1
-                    if n == _YIELD_EVERY:
-                        n = 0
-                        await asyncio.sleep(0)
-                if not chunk:
-                    await asyncio.sleep(0)
+            async with contextlib.aclosing(_paced(clock, self.feed.chunked,
+                                                  partial(setattr, self, "_shared_lag"))) as runs:
+                async for run in runs:
+                    for event in run:
+                        self._shared_position = event
+                        route = (event.tr_id, event.tr_key)
+                        for client in list(self._clients.values()):
+                            if route not in client.session.routes or client.outbox.push(event.text):
+                                continue
+                            if client.outbox.closed:
+                                continue
+                            if speed is not None:
+                                self._kick(client, POLICY,
+                                           f"client stopped reading: {len(client.outbox)} frames buffered")
+                                continue
+                            try:
+                                await client.outbox.put(event.text, self.stall_timeout)
+                            except StalledError as exc:
+                                self._kick(client, POLICY, f"client stopped reading: {exc}")
+                            except OutboxClosedError:
+                                pass
         except Exception as exc:
             log.exception("shared replay failed")
             self._emit("error", problem=f"replay failed: {exc}")
@@ -682,6 +654,55 @@ class FakeKisServer:
             over = not self._replaying and self._replays_finished > 0
         if over:
             self._done.set()
+
+
+async def _paced(
+    clock: ReplayClock, chunks: Callable[[], Iterable[Sequence[Any]]], on_late: Callable[[float], None]
+) -> AsyncIterator[Sequence[Any]]:
+    """The pacing both clocks share: the timeline's items (``chunks()`` of them) in runs, each handed out
+    when it is due; the caller only delivers them.
+
+    First the settle time (offset 0 is at the clock's origin, at any speed); ``chunks()`` is called only
+    after it. At a finite speed each item is a run of its own, handed out at its deadline, and
+    ``on_late`` hears how late it went (the status line's lag). At max speed, where nothing waits, a run
+    is a slice of a chunk, so that the caller's loop pays no Python call per frame for the pacing. Either
+    way the loop gets a turn every :data:`_YIELD_EVERY` items handed out, and at each empty chunk (nothing
+    due yet: a replay re-reading what it played), so that a replay running ahead never starves the others.
+
+    Callers hold it in :func:`contextlib.aclosing`: a replay that ends early (a kick, a scenario's close)
+    closes it at once, and with it the timeline's chunks (which frees a shared timeline's cursor).
+    """
+    loop = asyncio.get_running_loop()
+    if (delay := clock.origin - loop.time()) > 0:
+        await asyncio.sleep(delay)
+    timed = clock.speed is not None
+    n = 0  # items handed out since the loop's last turn
+    for chunk in chunks():
+        if not chunk:
+            await asyncio.sleep(0)
+            continue
+        if timed:
+            for item in chunk:
+                late = loop.time() - clock.deadline(item.offset_ns)
+                if late < 0:
+                    await clock.wait(item.offset_ns)
+                    late = loop.time() - clock.deadline(item.offset_ns)
+                on_late(late)
+                yield (item,)
+                n += 1
+                if n == _YIELD_EVERY:
+                    n = 0
+                    await asyncio.sleep(0)
+            continue
+        start, size = 0, len(chunk)
+        while start < size:
+            end = start + _YIELD_EVERY - n
+            yield chunk if start == 0 and end >= size else chunk[start:end]
+            n += min(end, size) - start
+            start = end
+            if n == _YIELD_EVERY:
+                n = 0
+                await asyncio.sleep(0)
 
 
 async def _send_texts(ws: ServerConnection, texts: list[str]) -> None:
