@@ -323,3 +323,29 @@ def test_records_of_unknown_kinds_are_skipped_and_counted(tmp_path: Path) -> Non
         got = list(reader)
     assert [r.payload for r in got] == [payloads[0], payloads[2]]
     assert reader.stats.records_unknown == 2 and [w.kind for w in reader.warnings] == ["index"]
+
+
+def test_batches_of_one_or_many_connections_and_clock_skews_read_back_exactly(tmp_path: Path) -> None:
+    """The reader decodes a batch whose connection or clock skew never changes without a value per record:
+    batches that do and do not (each ``flush`` ends one) must all read back exactly, with their types."""
+    batches = [
+        [(T0 + i, T0 + i - 7, 4) for i in range(5)],  # one connection, one skew
+        [(T0 + 10 + i, 100 + i * i, (1, 2, 1, 3, 3)[i]) for i in range(5)],  # connections and skew vary
+        [(T0 + 20 + i, 5 + i, 2**32 - 1) for i in range(5)],  # the largest connection number, one skew
+        [(T0 + 30 + i, -(2**61) + i * 3, 0) for i in range(5)],  # the lowest mono_ns, the skew varies
+        [(T0 + 40, 9, 6)],  # a batch of one record
+    ]
+    path = tmp_path / "columns.kisrec.zst"
+    expected = []
+    with ArchiveWriter(path, ArchiveHeader(), fsync=False) as writer:
+        for batch in batches:
+            for wall, mono, conn in batch:
+                kind = RecordKind.DATA if conn != 3 else RecordKind.PING
+                record = ArchiveRecord(wall, mono, Direction.SERVER_TO_CLIENT, conn, kind, f"{wall}".encode())
+                writer.write_record(record)
+                expected.append(record)
+            writer.flush()
+    got = list(ArchiveReader(path))
+    assert got == expected
+    assert [(r.conn, r.mono_ns, type(r.kind), type(r.direction)) for r in got] == \
+        [(r.conn, r.mono_ns, RecordKind, Direction) for r in expected]

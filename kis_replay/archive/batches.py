@@ -13,8 +13,8 @@ of a cut file gets every complete batch and drops the one the cut went through: 
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
-from itertools import accumulate
+from collections.abc import Iterator, Sequence
+from itertools import accumulate, repeat
 from operator import add, sub
 from typing import NamedTuple
 
@@ -45,8 +45,17 @@ class BatchColumns(NamedTuple):
     directions: bytes
     conns: tuple[int, ...]
     walls: list[int]
-    monos: list[int]
+    wall_deltas: tuple[int, ...]  #: the stored column
+    skew_deltas: tuple[int, ...]  #: the stored column; just ``(skew,)`` when every record has the same skew
     payload_start: int
+
+    def monos(self) -> Iterator[int]:
+        """Each record's ``mono_ns``, computed as it is read: only building the records needs them, once,
+        so they are not held in a list like :attr:`walls`. The running sum of the mono deltas (wall delta
+        plus skew delta: two small numbers) costs less than adding each record's large skew to its wall."""
+        if len(self.skew_deltas) == 1:
+            return map(add, self.walls, repeat(self.skew_deltas[0]))
+        return accumulate(map(add, self.wall_deltas, self.skew_deltas))
 
 
 def encode_batch(lengths: Sequence[int], kinds: bytes | bytearray, directions: bytes | bytearray,
@@ -90,15 +99,19 @@ def decode_batch(data: bytes, pos: int, count: int) -> BatchColumns | str:
     directions = data[p + n:p + 2 * n]
     p += 2 * n
     first_conn = data[p:p + 4]
-    if data.count(first_conn, p, p + 4 * n) == n and n:  # one connection (the usual batch): no unpacking
+    if first_conn * n == data[p:p + 4 * n]:  # one connection (the usual batch): no unpacking
         conns: tuple[int, ...] = (int.from_bytes(first_conn, "little"),) * n
     else:
         conns = struct.unpack_from(f"<{n}I", data, p)
     p += 4 * n
-    walls = list(accumulate(struct.unpack_from(f"<{n}q", data, p)))
+    wall_deltas = struct.unpack_from(f"<{n}q", data, p)
+    walls = list(accumulate(wall_deltas))
     p += 8 * n
-    monos = list(map(add, walls, accumulate(struct.unpack_from(f"<{n}q", data, p))))
+    if data.count(0, p + 8, p + 8 * n) == 8 * (n - 1):  # a constant skew (a synthetic session's)
+        skew_deltas: tuple[int, ...] = struct.unpack_from("<q", data, p)
+    else:
+        skew_deltas = struct.unpack_from(f"<{n}q", data, p)
     p += 8 * n
     if sum(lengths) != BATCH_HEAD.unpack_from(data, pos)[2]:
         return f"batch at frame offset {pos}: payload lengths do not add up to the batch's payload size"
-    return BatchColumns(n, lengths, kinds, directions, conns, walls, monos, p)
+    return BatchColumns(n, lengths, kinds, directions, conns, walls, wall_deltas, skew_deltas, p)

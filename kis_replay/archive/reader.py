@@ -308,7 +308,7 @@ class ArchiveReader:
             map(KIND_OF.__getitem__, c.kinds)
         directions = repeat(DIRECTION_OF[c.directions[0]], n) if c.directions.count(c.directions[0]) == n \
             else map(DIRECTION_OF.__getitem__, c.directions)
-        fields = zip(c.walls, c.monos, directions, c.conns, kinds, payloads, strict=True)
+        fields = zip(c.walls, c.monos(), directions, c.conns, kinds, payloads, strict=True)
         if c.kinds.translate(None, _KNOWN_KINDS) or c.directions.translate(None, _KNOWN_DIRECTIONS):
             known = [f for f in fields if f[2] is not None and f[4] is not None]
             self.stats.records_unknown += n - len(known)
