@@ -27,27 +27,13 @@ from ..recorder.rolling import OutputError, OutputTarget, RollingArchive
 from ..recorder.rotation import RotationPolicy, parse_duration, parse_rotation, until_deadline
 from ..recorder.status import RecorderStatus, log_line, terminal_line
 from ..recorder.subscriptions import SubscriptionError, check_subscriptions, parse_subscription, read_subscriptions_file
-from .shell import fail, isatty
+from .shell import fail, isatty, parsed_by
 
 log = logging.getLogger("kis_replay.recorder")
 
 
-def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-def _rotation(ctx: click.Context, param: click.Parameter, value: str | None) -> RotationPolicy | None:
-    if value is None:
-        return None
-    try:
-        return parse_rotation(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+_duration = parsed_by(parse_duration)
+_rotation = parsed_by(parse_rotation)
 
 
 class _Scrubbing(logging.Filter):

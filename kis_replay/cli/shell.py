@@ -4,11 +4,14 @@ and live status or progress lines are drawn only on a terminal (a pipe or a CI l
 
 from __future__ import annotations
 
-from typing import TextIO
+from collections.abc import Callable
+from typing import TextIO, TypeVar
 
 import click
 
-__all__ = ["fail", "isatty"]
+__all__ = ["fail", "isatty", "parsed_by"]
+
+T = TypeVar("T")
 
 
 def fail(message: str, exit_code: int = 1) -> click.ClickException:
@@ -25,3 +28,18 @@ def isatty(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def parsed_by(parse: Callable[[str], T]) -> Callable[[click.Context, click.Parameter, str | None], T | None]:
+    """A click callback that reads an option's text with ``parse`` (``None``, an option not given, passes
+    through) and reports the parser's ``ValueError`` as click's usage error naming that option."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> T | None:
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return callback

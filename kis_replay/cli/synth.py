@@ -18,7 +18,7 @@ from ..recorder.rotation import parse_duration
 from ..synth import DEFAULT_DATE, DEFAULT_DURATION_S, DEFAULT_SEED, SYNTH_TRS, SynthError, SynthSession
 from ..synth.recording import write_archive
 from ..synth.session import exact
-from .shell import fail
+from .shell import fail, parsed_by
 
 _DEFAULT_TRS = ("H0ZFASP0", "H0IOCNT0")
 
@@ -31,13 +31,10 @@ def _tr(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> t
     return trs or _DEFAULT_TRS
 
 
-def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    try:
-        seconds = parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+def _positive_duration(value: str) -> float:
+    seconds = parse_duration(value)
     if seconds <= 0:
-        raise click.BadParameter(f"{value!r} is not a positive duration")
+        raise ValueError(f"{value!r} is not a positive duration")
     return seconds
 
 
@@ -73,7 +70,8 @@ def canonical_command(session: SynthSession) -> str:
 @click.option("--symbols", "symbols", multiple=True, metavar="CODES",
               help="Comma-separated instrument codes (111V06, 201X12350); TR:CODE pins one to a TR. "
                    "[default: a few per TR]")
-@click.option("--duration", default=f"{DEFAULT_DURATION_S:g}s", show_default=True, callback=_duration,
+@click.option("--duration", default=f"{DEFAULT_DURATION_S:g}s", show_default=True,
+              callback=parsed_by(_positive_duration),
               help="Session length: 90, 45s, 10m, 1h30m.")
 @click.option("--seed", type=click.IntRange(min=0), default=DEFAULT_SEED, show_default=True,
               help="Random seed: the same seed and options give the same bytes.")
